@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"time"
+)
+
+// Exit codes.
+const (
+	exitOK       = 0
+	exitProblems = 1 // the command ran and found problems (policy check)
+	exitUsage    = 2 // bad command line or bad input
+)
+
+// Env is everything a command may touch of the outside world, so tests can
+// run commands in-process.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+	Now    func() time.Time
+}
+
+func (e *Env) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// command is one subcommand. run gets the arguments after the command's
+// name and returns an exit code.
+type command struct {
+	name    string
+	args    string // synopsis of the arguments
+	summary string
+	run     func(ctx context.Context, env *Env, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"policy", "check|explain ...", "check or explain issuer policies", runPolicy},
+		{"deadline", "--country SE|DK --from YYYY-MM-DD --working-days N", "print a due date in working or calendar days", runDeadline},
+		{"help", "[COMMAND]", "show help for ombud or a command", runHelp},
+	}
+}
+
+// Run runs the command line args and returns the process exit code.
+func Run(ctx context.Context, env *Env, args []string) int {
+	if len(args) == 0 {
+		usage(env.Stderr)
+		return exitUsage
+	}
+	name := args[0]
+	if name == "-h" || name == "--help" || name == "-help" {
+		usage(env.Stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(ctx, env, args[1:])
+		}
+	}
+	fmt.Fprintf(env.Stderr, "ombud: unknown command %q\n\n", name)
+	usage(env.Stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Ombud helps consumers complain to Nordic financial issuers.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: ombud COMMAND [ARGS]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, `Run "ombud help COMMAND" or "ombud COMMAND --help" for a command's options.`)
+}
+
+func runHelp(ctx context.Context, env *Env, args []string) int {
+	if len(args) == 0 {
+		usage(env.Stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] && c.name != "help" {
+			return c.run(ctx, env, append(args[1:], "--help"))
+		}
+	}
+	if args[0] == "help" {
+		usage(env.Stdout)
+		return exitOK
+	}
+	fmt.Fprintf(env.Stderr, "ombud help: unknown command %q\n", args[0])
+	return exitUsage
+}
+
+// newFlags makes a flag set whose usage text starts with the synopsis.
+// --help prints it to stdout; a mistake prints it to stderr.
+func newFlags(env *Env, name, synopsis, about string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "Usage: ombud %s %s\n\n%s\n", name, synopsis, about)
+		var hasFlags bool
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprintln(out, "\nOptions:")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// parseFlags parses flags that may come before, between or after the
+// positional arguments, and returns the positional ones. The exit code is
+// meaningful only when ok is false.
+func parseFlags(env *Env, fs *flag.FlagSet, args []string) (positional []string, code int, ok bool) {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			fs.SetOutput(env.Stdout)
+			fs.Usage()
+			return nil, exitOK, false
+		}
+	}
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitOK, false
+			}
+			return nil, exitUsage, false
+		}
+		if fs.NArg() == 0 {
+			return positional, exitOK, true
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// usageError reports a bad argument with the command's usage and returns
+// the usage exit code.
+func usageError(env *Env, fs *flag.FlagSet, format string, args ...any) int {
+	fmt.Fprintf(env.Stderr, "ombud %s: %s\n\n", fs.Name(), fmt.Sprintf(format, args...))
+	fs.Usage()
+	return exitUsage
+}
