@@ -98,7 +98,7 @@ func TestBundledPoliciesAreCurrent(t *testing.T) {
 		var all strings.Builder
 		walkStrings(reflectValue(p), keyPath{}, func(at keyPath, s string) {
 			all.WriteString(s + "\n")
-			if odrReference.MatchString(s) {
+			if mentionsODR(s) {
 				t.Errorf("%s %s sends consumers to the closed ODR platform: %q", p.ID, at, s)
 			}
 			lower := strings.ToLower(s)

@@ -141,8 +141,12 @@ func checkFile(f File) (*Policy, Problems) {
 		return nil, c.problems
 	}
 	c.tree = tree
+	if len(tree.Docs) != 1 || tree.Docs[0].Body == nil {
+		c.problems = append(c.problems, c.problem(Error, 1, 1, "want exactly one YAML document holding one policy"))
+		return nil, c.problems
+	}
 	var p Policy
-	if err := yaml.UnmarshalWithOptions(f.Data, &p, yaml.Strict()); err != nil {
+	if err := yaml.NodeToValue(tree.Docs[0].Body, &p, yaml.Strict()); err != nil {
 		c.yamlError(err)
 		return nil, c.problems
 	}

@@ -283,3 +283,16 @@ func TestPlan(t *testing.T) {
 		t.Error("no first complaint, but not marked assumed")
 	}
 }
+
+func TestCheckRejectsEmptyAndMultiDocumentFiles(t *testing.T) {
+	for name, src := range map[string]string{
+		"empty":         "",
+		"comment only":  "# nothing here\n",
+		"two documents": readMini(t) + "---\nid: other\n",
+	} {
+		set, problems := Check([]File{{Name: "mini-se.yaml", Data: []byte(src)}})
+		if set != nil || !strings.Contains(problems.Error(), "mini-se.yaml:1:1: want exactly one YAML document") {
+			t.Errorf("%s: problems = %v, want one-document error at 1:1", name, problems)
+		}
+	}
+}
