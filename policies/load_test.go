@@ -296,3 +296,21 @@ func TestCheckRejectsEmptyAndMultiDocumentFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestContactChannelsAreChecked(t *testing.T) {
+	edits := []edit{
+		{old: "email: klagomal@example.se", new: "email: klagomal.example.se", want: "is not an e-mail address"},
+		{old: "web: https://www.arn.se", new: "web: www.arn.se", want: "must be a web address starting with https://"},
+	}
+	src, lines := apply(t, readMini(t), edits)
+	_, problems := Check([]File{{Name: "mini-se.yaml", Data: []byte(src)}})
+	for i, e := range edits {
+		found := false
+		for _, p := range problems.Errors() {
+			found = found || (strings.Contains(p.Message, e.want) && p.Line == lines[i])
+		}
+		if !found {
+			t.Errorf("no error %q at line %d:\n%v", e.want, lines[i], problems)
+		}
+	}
+}

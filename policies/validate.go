@@ -16,6 +16,8 @@ var (
 	casePrefixPattern = regexp.MustCompile(`^[A-Z]{2,6}$`)
 	currencyPattern   = regexp.MustCompile(`^[A-Z]{3}$`)
 	langCodePattern   = regexp.MustCompile(`^[a-z]{2}$`)
+	emailPattern      = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	webPattern        = regexp.MustCompile(`^https?://[^\s/]+\.[^\s]+$`)
 )
 
 var (
@@ -130,7 +132,7 @@ func (c *checker) steps(p *Policy, langs []string) {
 		hasComplaints = hasComplaints || s.Kind == KindComplaints
 		c.text(sp.key("who"), s.Who, langs, true)
 		c.text(sp.key("description"), s.Description, langs, true)
-		c.text(sp.key("contact").key("hours"), s.Contact.Hours, langs, false)
+		c.contact(sp.key("contact"), s.Contact, langs)
 		c.conditions(sp.key("conditions"), s.Conditions, langs)
 		deadlineIDs := map[string]int{}
 		for j, d := range s.Deadlines {
@@ -162,6 +164,16 @@ func (c *checker) steps(p *Policy, langs []string) {
 			c.period(ap.key("no_answer_within"), *a.NoAnswerWithin)
 		}
 	}
+}
+
+func (c *checker) contact(at keyPath, ct Contact, langs []string) {
+	if ct.Email != "" && !emailPattern.MatchString(ct.Email) {
+		c.errorf(at.key("email"), "%q is not an e-mail address", ct.Email)
+	}
+	if ct.Web != "" && !webPattern.MatchString(ct.Web) {
+		c.errorf(at.key("web"), "%q must be a web address starting with https:// or http://", ct.Web)
+	}
+	c.text(at.key("hours"), ct.Hours, langs, false)
 }
 
 func (c *checker) conditions(at keyPath, cond Conditions, langs []string) {
