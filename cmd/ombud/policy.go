@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"ombud/dialog"
 	"ombud/locales"
 	"ombud/policies"
 )
@@ -175,7 +176,7 @@ func runPolicyExplain(env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "ombud policy explain: %v\n", err)
 		return exitProblems
 	}
-	writeExplanation(env.Stdout, catalog.Printer(*lang), pol, pol.Plan(at, firstDate))
+	dialog.Explain(env.Stdout, catalog.Printer(*lang), pol, pol.Plan(at, firstDate))
 	return exitOK
 }
 

@@ -1,0 +1,97 @@
+package dialog
+
+import (
+	"time"
+
+	"ombud/policies"
+)
+
+// Case states. A complaint moves through them after it is filed.
+const (
+	CaseSubmitted    = "submitted"
+	CaseAcknowledged = "acknowledged"
+	CaseInProgress   = "in_progress" // claimed by an agent
+	CaseExtended     = "extended"    // holding reply sent; the later date binds
+	CaseDecided      = "decided"
+	CaseClosed       = "closed"
+)
+
+// Complaint is one filed case: what the consumer said, under which policy,
+// the dates that bind the issuer and everything that happened since.
+type Complaint struct {
+	ID            string `json:"id"` // the case number, such as AXSE-2026-000123
+	Issuer        string `json:"issuer"`
+	PolicyVersion string `json:"policy_version"`
+	Channel       string `json:"channel"`
+	Chat          string `json:"chat"`
+	Lang          string `json:"lang"`
+	Status        string `json:"status"`
+
+	ReceivedAt     time.Time     `json:"received_at"`
+	ReceivedDate   policies.Date `json:"received_date"`
+	Contacted      bool          `json:"contacted"`
+	FirstComplaint policies.Date `json:"first_complaint"`
+	PriorAnswer    string        `json:"prior_answer,omitempty"`
+	Answers        []FiledAnswer `json:"answers"`
+
+	// Deadlines are the issuer's dates, computed once at filing and never
+	// moved by a later policy change.
+	Deadlines []CaseDeadline `json:"deadlines"`
+
+	ClaimedBy      string    `json:"claimed_by,omitempty"`
+	HumanOwned     bool      `json:"human_owned,omitempty"` // an agent claimed or answered: the bot stays quiet
+	ExtendedReason string    `json:"extended_reason,omitempty"`
+	Decision       *Decision `json:"decision,omitempty"`
+	History        []Event   `json:"history"`
+}
+
+// FiledAnswer is one answer as filed, with the question it answered.
+type FiledAnswer struct {
+	Field       string       `json:"field"`
+	Question    string       `json:"question"`
+	Value       string       `json:"value"`
+	Display     string       `json:"display"`
+	Attachments []Attachment `json:"attachments,omitempty"`
+}
+
+// Deadline kinds of a case.
+const (
+	// DeadlineAnswer is met by any answer from the issuer: an
+	// acknowledgement, a reply, a holding reply or a decision.
+	DeadlineAnswer = "answer"
+	// DeadlineDecision is met only by a decision.
+	DeadlineDecision = "decision"
+)
+
+// CaseDeadline is one issuer deadline of a case, computed at filing.
+type CaseDeadline struct {
+	Step   string        `json:"step"`
+	ID     string        `json:"id"`
+	Kind   string        `json:"kind"`  // DeadlineAnswer or DeadlineDecision
+	Label  string        `json:"label"` // in the consumer's language
+	Due    policies.Date `json:"due"`
+	Ends   time.Time     `json:"ends"`
+	ByHour bool          `json:"by_hour,omitempty"`
+	// Extended and ExtendedEnds are the later date that applies once the
+	// issuer has sent a holding reply; nil when the policy allows none.
+	Extended     *policies.Date `json:"extended,omitempty"`
+	ExtendedEnds *time.Time     `json:"extended_ends,omitempty"`
+	Met          bool           `json:"met,omitempty"`
+	Breached     bool           `json:"breached,omitempty"`
+}
+
+// Decision is the issuer's answer to the complaint.
+type Decision struct {
+	Outcome string    `json:"outcome"`
+	Text    string    `json:"text"`
+	By      string    `json:"by"`
+	At      time.Time `json:"at"`
+}
+
+// Event is one entry of a case's history, for agents and the register.
+type Event struct {
+	At   time.Time `json:"at"`
+	Kind string    `json:"kind"` // submitted, consumer, reply, note, claim, extend, decide, close, reopen, due
+	By   string    `json:"by,omitempty"`
+	Text string    `json:"text,omitempty"`
+}

@@ -1,0 +1,526 @@
+package dialog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/looplab/fsm"
+
+	"ombud/policies"
+)
+
+// Intake events.
+const (
+	evGreet          = "greet"
+	evAccept         = "accept"
+	evChooseIssuer   = "choose_issuer"
+	evContactedYes   = "contacted_yes"
+	evContactedNo    = "contacted_no"
+	evFileAnyway     = "file_anyway"
+	evPark           = "park"
+	evFirstComplaint = "first_complaint_given"
+	evPriorAnswer    = "prior_answer_given"
+	evNextField      = "next_field"
+	evReview         = "review"
+	evEdit           = "edit"
+	evSubmit         = "submit"
+	evCancel         = "cancel"
+)
+
+// Button values of the intake.
+const (
+	dataContinue = "go"
+	dataYes      = "yes"
+	dataNo       = "no"
+	dataFile     = "file"
+	dataLater    = "later"
+	dataToday    = "today"
+	dataSkip     = "skip"
+	dataDone     = "done"
+	dataSubmit   = "submit"
+	dataCancel   = "cancel"
+
+	prefixIssuer = "issuer:"
+	prefixPrior  = "prior:"
+	prefixChoice = "choice:"
+	prefixEdit   = "edit:"
+	prefixLang   = "lang:"
+)
+
+// maxBack bounds the /back history kept in a session.
+const maxBack = 64
+
+// draftStates are the intake states in which a complaint is being written.
+var draftStates = []string{
+	StatePrivacy, StateIssuer, StateContacted, StateFirstStep, StateFirstComplaint,
+	StatePriorAnswer, StateField, StateReview, StateEditing,
+}
+
+// intakeStates are every state of the intake machine.
+var intakeStates = append([]string{StateNew, StateSubmitted, StateCancelled, StateParked}, draftStates...)
+
+// intakeEvents is the intake machine: which event leads from where to where.
+var intakeEvents = fsm.Events{
+	{Name: evGreet, Src: intakeStates, Dst: StatePrivacy},
+	{Name: evAccept, Src: []string{StatePrivacy}, Dst: StateIssuer},
+	{Name: evChooseIssuer, Src: []string{StateIssuer}, Dst: StateContacted},
+	{Name: evContactedYes, Src: []string{StateContacted}, Dst: StateFirstComplaint},
+	{Name: evContactedNo, Src: []string{StateContacted}, Dst: StateFirstStep},
+	{Name: evFileAnyway, Src: []string{StateFirstStep}, Dst: StateField},
+	{Name: evPark, Src: []string{StateFirstStep}, Dst: StateParked},
+	{Name: evFirstComplaint, Src: []string{StateFirstComplaint}, Dst: StatePriorAnswer},
+	{Name: evPriorAnswer, Src: []string{StatePriorAnswer}, Dst: StateField},
+	{Name: evNextField, Src: []string{StateField, StateEditing}, Dst: StateField},
+	{Name: evReview, Src: []string{StateField, StateEditing}, Dst: StateReview},
+	{Name: evEdit, Src: []string{StateReview}, Dst: StateEditing},
+	{Name: evSubmit, Src: []string{StateReview}, Dst: StateSubmitted},
+	{Name: evCancel, Src: draftStates, Dst: StateCancelled},
+}
+
+// intakeCallbacks: entering a state asks its question. The turn travels as
+// the event's argument, so one machine serves many turns.
+var intakeCallbacks = fsm.Callbacks{
+	"enter_state": func(_ context.Context, e *fsm.Event) {
+		t := e.Args[0].(*turn)
+		t.s.State = e.Dst
+		t.prompt()
+	},
+}
+
+// intakeMachines recycles intake machines: building one costs far more
+// than a turn's own work, and a machine is only its transition table once
+// its state is set.
+var intakeMachines = sync.Pool{New: func() any { return fsm.NewFSM(StateNew, intakeEvents, intakeCallbacks) }}
+
+// fire moves the intake machine. Entering a state asks its question; a
+// transition to the same state (the next field) asks too.
+func (t *turn) fire(event string) error {
+	from := t.s.State
+	m := intakeMachines.Get().(*fsm.FSM)
+	defer intakeMachines.Put(m)
+	m.SetState(from)
+	// /back returns to the question this turn answered, once per turn.
+	if questionStates[t.began.State] && !t.pushed && event != evGreet && event != evCancel && event != evSubmit {
+		t.pushBack(t.began)
+		t.pushed = true
+	}
+	err := m.Event(t.ctx, event, t)
+	var same fsm.NoTransitionError
+	if errors.As(err, &same) {
+		t.prompt()
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("dialog: intake %s in state %s: %w", event, from, err)
+	}
+	return nil
+}
+
+// questionStates are states /back can return to.
+var questionStates = map[string]bool{
+	StateIssuer: true, StateContacted: true, StateFirstStep: true, StateFirstComplaint: true,
+	StatePriorAnswer: true, StateField: true, StateReview: true, StateEditing: true,
+}
+
+func (t *turn) pushBack(p Position) {
+	t.s.Back = append(t.s.Back, p)
+	if len(t.s.Back) > maxBack {
+		t.s.Back = t.s.Back[len(t.s.Back)-maxBack:]
+	}
+}
+
+// handleConsumer runs a consumer's message, button or command.
+func (t *turn) handleConsumer() error {
+	if t.in.Kind == InputCommand {
+		return t.command(t.in.Command, cleanText(t.in.Arg))
+	}
+	if t.in.Kind == InputResume {
+		t.resume()
+		return nil
+	}
+	if lang, ok := strings.CutPrefix(t.in.Data, prefixLang); ok {
+		t.setLanguage(lang)
+		t.prompt()
+		return nil
+	}
+	text, masked := maskCards(t.in.Text)
+	t.in.Text = text
+	if masked {
+		t.sayKey("validate.card_masked", nil)
+	}
+	if t.in.Edited {
+		return t.applyEdit()
+	}
+
+	switch t.s.State {
+	case StateNew, StateCancelled, StateParked:
+		return t.greet("")
+	case StateSubmitted:
+		return t.caseMessage()
+	case StatePrivacy:
+		if t.in.Data == dataContinue || yesNo(t.in.Text) == "yes" {
+			return t.acceptPrivacy()
+		}
+		t.prompt()
+	case StateIssuer:
+		id := strings.TrimPrefix(t.in.Data, prefixIssuer)
+		if id == "" {
+			id = t.matchIssuer(cleanText(t.in.Text))
+		}
+		if !t.chooseIssuer(id) {
+			t.reprompt(&invalid{key: "validate.choice"})
+			return nil
+		}
+		return t.fire(evChooseIssuer)
+	case StateContacted:
+		switch t.yesNoInput() {
+		case "yes":
+			t.s.Contacted = true
+			return t.fire(evContactedYes)
+		case "no":
+			t.s.Contacted = false
+			return t.fire(evContactedNo)
+		}
+		t.reprompt(&invalid{key: "validate.yes_no"})
+	case StateFirstStep:
+		switch t.in.Data {
+		case dataFile:
+			t.s.FirstComplaint = t.today()
+			t.s.Field = t.firstField()
+			return t.fire(evFileAnyway)
+		case dataLater:
+			return t.fire(evPark)
+		}
+		t.reprompt(&invalid{key: "validate.choice"})
+	case StateFirstComplaint:
+		d, ok := t.today(), t.in.Data == dataToday
+		if !ok {
+			d, ok = parseDay(cleanText(t.in.Text), t.today())
+		}
+		switch {
+		case !ok:
+			t.reprompt(&invalid{key: "validate.date"})
+		case d.After(t.today()):
+			t.reprompt(&invalid{key: "validate.date_future"})
+		default:
+			t.s.FirstComplaint = d
+			return t.fire(evFirstComplaint)
+		}
+	case StatePriorAnswer:
+		prior, ok := strings.CutPrefix(t.in.Data, prefixPrior)
+		if !ok || !validPrior[prior] {
+			t.reprompt(&invalid{key: "validate.choice"})
+			return nil
+		}
+		t.s.PriorAnswer = prior
+		t.s.Field = t.firstField()
+		return t.fire(evPriorAnswer)
+	case StateField, StateEditing:
+		return t.answerField()
+	case StateReview:
+		return t.review()
+	default:
+		return fmt.Errorf("dialog: unknown intake state %q", t.s.State)
+	}
+	return nil
+}
+
+var validPrior = map[string]bool{PriorNone: true, PriorRejected: true, PriorPartial: true, PriorOther: true}
+
+// yesNoInput reads a yes/no button or a typed yes or no.
+func (t *turn) yesNoInput() string {
+	if t.in.Data == dataYes || t.in.Data == dataNo {
+		return t.in.Data
+	}
+	return yesNo(t.in.Text)
+}
+
+func (t *turn) today() policies.Date {
+	if t.pol != nil {
+		return t.pol.Clock().LocalDate(t.now)
+	}
+	return policies.DateOf(t.now, t.now.Location())
+}
+
+// greet starts a new complaint: the greeting and privacy notice, with the
+// issuer preselected if the consumer came from a link naming it.
+func (t *turn) greet(issuer string) error {
+	t.s.Issuer, t.pol = "", nil
+	t.s.Field, t.s.Contacted, t.s.FirstComplaint, t.s.PriorAnswer = "", false, policies.Date{}, ""
+	t.s.Answers, t.s.Back, t.s.Sources = nil, nil, nil
+	if issuer != "" {
+		t.chooseIssuer(issuer)
+	}
+	return t.fire(evGreet)
+}
+
+func (t *turn) acceptPrivacy() error {
+	if err := t.fire(evAccept); err != nil {
+		return err
+	}
+	if t.s.Issuer != "" { // chosen up front through a link
+		return t.fire(evChooseIssuer)
+	}
+	return nil
+}
+
+// chooseIssuer binds the conversation to an issuer's policy.
+func (t *turn) chooseIssuer(id string) bool {
+	p, ok := t.e.Policies().Get(id)
+	if !ok {
+		return false
+	}
+	t.s.Issuer, t.pol = id, p
+	t.fitLanguage()
+	return true
+}
+
+// matchIssuer finds an issuer by id, name in any language, or list number.
+func (t *turn) matchIssuer(text string) string {
+	for i, p := range t.e.Policies().All() {
+		if strings.EqualFold(text, p.ID) || text == fmt.Sprint(i+1) {
+			return p.ID
+		}
+		for _, name := range p.Name {
+			if strings.EqualFold(text, name) {
+				return p.ID
+			}
+		}
+	}
+	return ""
+}
+
+// applicable reports whether field f is asked, given the answers so far.
+func (t *turn) applicable(f policies.Field) bool {
+	if f.AskIf == nil {
+		return true
+	}
+	return t.s.Answers[f.AskIf.Field].Value == f.AskIf.Equals
+}
+
+func (t *turn) firstField() string {
+	return t.fieldAfter("")
+}
+
+// fieldAfter is the next field to ask after id ("" for the first).
+func (t *turn) fieldAfter(id string) string {
+	seen := id == ""
+	for _, f := range t.pol.Fields {
+		if seen && t.applicable(f) {
+			return f.ID
+		}
+		if f.ID == id {
+			seen = true
+		}
+	}
+	return ""
+}
+
+// missingField is the first applicable required field without an answer,
+// as after an edit that opened a follow-up question.
+func (t *turn) missingField() string {
+	for _, f := range t.pol.Fields {
+		if _, answered := t.s.Answers[f.ID]; t.applicable(f) && f.Required && !answered {
+			return f.ID
+		}
+	}
+	return ""
+}
+
+// answerField takes the answer to the current field and moves on.
+func (t *turn) answerField() error {
+	if err := t.requirePolicy(); err != nil {
+		return err
+	}
+	f, ok := t.pol.Field(t.s.Field)
+	if !ok { // the policy changed under a draft: start the fields again
+		t.s.Field = t.firstField()
+		t.prompt()
+		return nil
+	}
+	switch {
+	case t.in.Data == dataSkip && !f.Required:
+		t.setAnswer(f.ID, Answer{Skipped: true})
+	case f.Type == policies.FieldAttachments:
+		if t.in.Attachment != nil {
+			a := t.s.Answers[f.ID]
+			a.Attachments = append(a.Attachments, *t.in.Attachment)
+			a.Value = fmt.Sprint(len(a.Attachments))
+			a.Display = attachmentNames(a.Attachments)
+			t.setAnswer(f.ID, a)
+			t.sayKey("intake.attachment_received", map[string]any{"Name": t.in.Attachment.Name, "Count": len(a.Attachments)},
+				[]Button{t.button("button.done", dataDone)})
+			return nil
+		}
+		if t.in.Data != dataDone && !strings.EqualFold(cleanText(t.in.Text), t.text("button.done", nil)) {
+			t.reprompt(&invalid{key: "validate.attachment"})
+			return nil
+		}
+		if len(t.s.Answers[f.ID].Attachments) == 0 && f.Required {
+			t.reprompt(&invalid{key: "validate.attachment"})
+			return nil
+		}
+		if _, ok := t.s.Answers[f.ID]; !ok {
+			t.setAnswer(f.ID, Answer{Skipped: true})
+		}
+	default:
+		text := t.in.Text
+		if choice, ok := strings.CutPrefix(t.in.Data, prefixChoice); ok {
+			text = choice
+		} else if t.in.Data == dataYes || t.in.Data == dataNo {
+			text = t.in.Data
+		}
+		if t.in.Attachment != nil && text == "" {
+			t.reprompt(&invalid{key: "validate.not_attachment"})
+			return nil
+		}
+		a, bad := parseAnswer(f, text, t.today(), t.pr())
+		if bad != nil {
+			t.reprompt(bad)
+			return nil
+		}
+		t.setAnswer(f.ID, a)
+		if t.in.Ref != "" {
+			if t.s.Sources == nil {
+				t.s.Sources = map[string]string{}
+			}
+			t.s.Sources[t.in.Ref] = f.ID
+		}
+	}
+	return t.advance()
+}
+
+// advance goes to the next question after the current field.
+func (t *turn) advance() error {
+	if missing := t.missingField(); missing != "" && t.s.State == StateEditing {
+		t.s.Field = missing
+		return t.fire(evNextField)
+	}
+	if t.s.State == StateEditing {
+		return t.fire(evReview)
+	}
+	if next := t.fieldAfter(t.s.Field); next != "" {
+		t.s.Field = next
+		return t.fire(evNextField)
+	}
+	return t.fire(evReview)
+}
+
+func (t *turn) setAnswer(id string, a Answer) {
+	if t.s.Answers == nil {
+		t.s.Answers = map[string]Answer{}
+	}
+	t.s.Answers[id] = a
+}
+
+func attachmentNames(as []Attachment) string {
+	names := make([]string, len(as))
+	for i, a := range as {
+		names[i] = a.Name
+		if names[i] == "" {
+			names[i] = fmt.Sprintf("#%d", i+1)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// applyEdit takes a corrected earlier message as a new answer to the field
+// it answered, if the complaint is still being written.
+func (t *turn) applyEdit() error {
+	id, ok := t.s.Sources[t.in.Ref]
+	if !ok || t.pol == nil || !contains(draftStates, t.s.State) {
+		return nil // an edit of a message that answered nothing we still hold
+	}
+	f, ok := t.pol.Field(id)
+	if !ok {
+		return nil
+	}
+	a, bad := parseAnswer(f, t.in.Text, t.today(), t.pr())
+	if bad != nil {
+		t.say(bad.key, t.text("intake.edit_refused", map[string]any{"Question": f.Prompt.In(t.s.Lang), "Reason": bad.message(t.pr())}))
+		return nil
+	}
+	t.setAnswer(f.ID, a)
+	t.sayKey("intake.edit_applied", map[string]any{"Question": f.Prompt.In(t.s.Lang), "Answer": a.Display})
+	return nil
+}
+
+// review handles the buttons of the review: send, change one answer, cancel.
+func (t *turn) review() error {
+	if err := t.requirePolicy(); err != nil {
+		return err
+	}
+	switch {
+	case t.in.Data == dataSubmit:
+		if missing := t.missingField(); missing != "" {
+			t.s.Field = missing
+			t.s.State = StateEditing
+			t.prompt()
+			return nil
+		}
+		return t.submit()
+	case t.in.Data == dataCancel:
+		return t.cancel()
+	case strings.HasPrefix(t.in.Data, prefixEdit):
+		id := strings.TrimPrefix(t.in.Data, prefixEdit)
+		if f, ok := t.pol.Field(id); ok && t.applicable(f) {
+			t.s.Field = id
+			return t.fire(evEdit)
+		}
+	}
+	t.reprompt(&invalid{key: "validate.review"})
+	return nil
+}
+
+func (t *turn) cancel() error {
+	if !contains(draftStates, t.s.State) {
+		t.sayKey("intake.nothing_to_cancel", nil)
+		return nil
+	}
+	t.s.Answers, t.s.Back, t.s.Sources, t.s.Field = nil, nil, nil, ""
+	return t.fire(evCancel)
+}
+
+// back returns to the previous question, keeping every answer.
+func (t *turn) back() {
+	if len(t.s.Back) == 0 || !contains(draftStates, t.s.State) {
+		t.sayKey("intake.nothing_to_go_back_to", nil)
+		t.prompt()
+		return
+	}
+	p := t.s.Back[len(t.s.Back)-1]
+	t.s.Back = t.s.Back[:len(t.s.Back)-1]
+	t.s.State, t.s.Field = p.State, p.Field
+	t.prompt()
+}
+
+// resume asks the current question again, as after a restart.
+func (t *turn) resume() {
+	if contains(draftStates, t.s.State) {
+		t.sayKey("intake.resume", nil)
+		t.prompt()
+		return
+	}
+	if t.s.State == StateSubmitted && t.c != nil {
+		t.status()
+		return
+	}
+	t.sayKey("intake.welcome_back", nil)
+}
+
+func (t *turn) reprompt(v *invalid) {
+	t.say(v.key, v.message(t.pr()))
+	t.prompt()
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,276 @@
+package dialog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/looplab/fsm"
+)
+
+// Case events.
+const (
+	evAcknowledge = "acknowledge"
+	evClaim       = "claim"
+	evExtend      = "extend"
+	evDecide      = "decide"
+	evClose       = "close"
+	evReopen      = "reopen"
+)
+
+var (
+	caseStates = []string{CaseSubmitted, CaseAcknowledged, CaseInProgress, CaseExtended, CaseDecided, CaseClosed}
+	openCase   = []string{CaseSubmitted, CaseAcknowledged, CaseInProgress, CaseExtended}
+)
+
+// caseEvents is the life of a complaint after filing.
+var caseEvents = fsm.Events{
+	{Name: evAcknowledge, Src: []string{CaseSubmitted}, Dst: CaseAcknowledged},
+	{Name: evClaim, Src: []string{CaseSubmitted, CaseAcknowledged}, Dst: CaseInProgress},
+	{Name: evExtend, Src: []string{CaseSubmitted, CaseAcknowledged, CaseInProgress}, Dst: CaseExtended},
+	{Name: evDecide, Src: openCase, Dst: CaseDecided},
+	{Name: evClose, Src: append([]string{CaseDecided}, openCase...), Dst: CaseClosed},
+	{Name: evReopen, Src: []string{CaseDecided, CaseClosed}, Dst: CaseInProgress},
+}
+
+// caseCallbacks record every state change in the case of the turn that
+// travels as the event's argument.
+var caseCallbacks = fsm.Callbacks{
+	"enter_state": func(_ context.Context, e *fsm.Event) {
+		t := e.Args[0].(*turn)
+		t.c.Status = e.Dst
+		t.caseChanged = true
+	},
+}
+
+// caseMachines recycles case machines, as intakeMachines does.
+var caseMachines = sync.Pool{New: func() any { return fsm.NewFSM(CaseSubmitted, caseEvents, caseCallbacks) }}
+
+// move fires a case event; it reports false, and tells the agents, when
+// the case's state does not allow it.
+func (t *turn) move(event string) (bool, error) {
+	m := caseMachines.Get().(*fsm.FSM)
+	defer caseMachines.Put(m)
+	m.SetState(t.c.Status)
+	err := m.Event(t.ctx, event, t)
+	var invalidEvent fsm.InvalidEventError
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &invalidEvent):
+		t.tellAgents("agent.invalid_action", map[string]any{
+			"Case": t.c.ID, "Action": t.in.Agent.Action, "Status": t.c.Status})
+		return false, nil
+	}
+	return false, fmt.Errorf("dialog: case %s event %s: %w", t.c.ID, event, err)
+}
+
+// handleAgent runs an agent's action on a case.
+func (t *turn) handleAgent() error {
+	a := t.in.Agent
+	if t.c == nil || a == nil {
+		t.tellAgents("agent.unknown_case", map[string]any{"Case": t.in.Case})
+		return nil
+	}
+	a.Text = cleanText(a.Text)
+	if masked, ok := maskCards(a.Text); ok {
+		a.Text = masked
+	}
+	by := a.Agent
+	if by == "" {
+		by = "agent"
+	}
+	record := func(kind string) {
+		t.c.History = append(t.c.History, Event{At: t.now.UTC(), Kind: kind, By: by, Text: a.Text})
+		t.caseChanged = true
+	}
+	needText := func() bool {
+		if a.Text == "" {
+			t.tellAgents("agent.text_required", map[string]any{"Case": t.c.ID, "Action": a.Action})
+			return false
+		}
+		return true
+	}
+
+	if a.Action == ActionReply && isInternal(a.Text) {
+		a.Action = ActionNote // agents mark internal notes this way in their thread
+	}
+	switch a.Action {
+	case ActionNote:
+		if !needText() {
+			return nil
+		}
+		record("note")
+		t.tellAgents("agent.note_saved", map[string]any{"Case": t.c.ID})
+
+	case ActionReply:
+		if !needText() {
+			return nil
+		}
+		if t.c.Status == CaseClosed {
+			t.tellAgents("agent.case_closed", map[string]any{"Case": t.c.ID})
+			return nil
+		}
+		if t.c.Status == CaseSubmitted {
+			if _, err := t.move(evAcknowledge); err != nil {
+				return err
+			}
+		}
+		record("reply")
+		t.answered()
+		t.sayKey("case.agent_reply", map[string]any{"Agent": by, "Issuer": t.issuerName(), "Case": t.c.ID, "Text": a.Text})
+
+	case ActionClaim:
+		if t.c.Status == CaseInProgress || t.c.Status == CaseExtended {
+			t.c.ClaimedBy = by // a handover between agents; the state stays
+		} else if ok, err := t.move(evClaim); !ok {
+			return err
+		}
+		t.c.ClaimedBy = by
+		record("claim")
+		t.answered()
+		t.sayKey("case.claimed", map[string]any{"Agent": by, "Case": t.c.ID})
+		t.tellAgents("agent.claimed", map[string]any{"Case": t.c.ID, "Agent": by})
+
+	case ActionExtend:
+		if !needText() {
+			return nil
+		}
+		decision, ok := t.decisionDeadline()
+		if !ok || decision.Extended == nil {
+			t.tellAgents("agent.no_extension", map[string]any{"Case": t.c.ID})
+			return nil
+		}
+		late := t.now.After(decision.Ends)
+		if ok, err := t.move(evExtend); !ok {
+			return err
+		}
+		t.c.ExtendedReason = a.Text
+		record("extend")
+		t.answered()
+		t.sayKey("case.extended", map[string]any{"Case": t.c.ID, "Reason": a.Text, "Date": t.day(*decision.Extended)})
+		t.tellAgents("agent.extended", map[string]any{"Case": t.c.ID, "Date": decision.Extended.String()})
+		if late {
+			t.tellAgents("agent.extended_late", map[string]any{"Case": t.c.ID, "Date": decision.Due.String()})
+		}
+
+	case ActionDecide:
+		if a.Outcome != OutcomeUpheld && a.Outcome != OutcomePartial && a.Outcome != OutcomeRejected {
+			t.tellAgents("agent.outcome_required", map[string]any{"Case": t.c.ID})
+			return nil
+		}
+		if !needText() {
+			return nil
+		}
+		if ok, err := t.move(evDecide); !ok {
+			return err
+		}
+		t.c.Decision = &Decision{Outcome: a.Outcome, Text: a.Text, By: by, At: t.now.UTC()}
+		t.c.HumanOwned = true
+		for i := range t.c.Deadlines {
+			t.c.Deadlines[i].Met = true
+		}
+		record("decide")
+		t.refreshTimers()
+		msg := t.text("case.decided."+a.Outcome, map[string]any{"Case": t.c.ID, "Agent": by, "Issuer": t.issuerName(), "Text": a.Text})
+		if a.Outcome != OutcomeUpheld {
+			msg += "\n\n" + t.nextSteps()
+		}
+		t.say("case.decided."+a.Outcome, msg)
+		t.tellAgents("agent.decided", map[string]any{"Case": t.c.ID, "Outcome": a.Outcome})
+
+	case ActionClose:
+		if ok, err := t.move(evClose); !ok {
+			return err
+		}
+		record("close")
+		t.refreshTimers()
+		t.sayKey("case.closed", map[string]any{"Case": t.c.ID})
+
+	case ActionReopen:
+		if ok, err := t.move(evReopen); !ok {
+			return err
+		}
+		record("reopen")
+		t.refreshTimers()
+		t.sayKey("case.reopened", map[string]any{"Case": t.c.ID})
+
+	default:
+		t.tellAgents("agent.unknown_action", map[string]any{"Action": a.Action})
+	}
+	return nil
+}
+
+// answered marks that a human owns the case and that deadlines asking only
+// for an answer, such as an acknowledgement, are met.
+func (t *turn) answered() {
+	t.c.HumanOwned = true
+	for i, d := range t.c.Deadlines {
+		if d.Kind == DeadlineAnswer {
+			t.c.Deadlines[i].Met = true
+		}
+	}
+	t.caseChanged = true
+	t.refreshTimers()
+}
+
+func (t *turn) decisionDeadline() (CaseDeadline, bool) {
+	for _, d := range t.c.Deadlines {
+		if d.Kind == DeadlineDecision {
+			return d, true
+		}
+	}
+	return CaseDeadline{}, false
+}
+
+// handleTimer runs a deadline timer: a reminder for the agents, or, when a
+// deadline passes unmet, an alert for them and the consumer's next steps.
+func (t *turn) handleTimer() error {
+	tm := t.in.Timer
+	if t.c == nil || tm == nil || !t.c.open() {
+		return nil // decided, closed or erased since the timer was set
+	}
+	idx := -1
+	for i, d := range t.c.Deadlines {
+		if d.ID == tm.Deadline {
+			idx = i
+		}
+	}
+	if idx < 0 || t.c.Deadlines[idx].Met || t.c.Deadlines[idx].Breached {
+		return nil
+	}
+	d := t.c.Deadlines[idx]
+	due, ends := t.c.activeEnds(d)
+	switch tm.Kind {
+	case TimerReminder:
+		left := 0
+		if t.pol != nil {
+			left = t.pol.Clock().WorkingDaysBetween(t.pol.Clock().LocalDate(t.now), due)
+		}
+		t.tellAgents("agent.reminder", map[string]any{"Case": t.c.ID, "Label": d.Label, "Date": due.String(), "Left": left})
+	case TimerDue:
+		if t.now.Before(ends) {
+			return nil // the deadline moved (extended) after this timer was set
+		}
+		t.c.Deadlines[idx].Breached = true
+		t.c.History = append(t.c.History, Event{At: t.now.UTC(), Kind: "due", By: "ombud", Text: d.ID})
+		t.caseChanged = true
+		msg := t.text("case.deadline_passed", map[string]any{"Issuer": t.issuerName(), "Case": t.c.ID, "Label": d.Label, "Date": t.day(due)})
+		if d.Kind == DeadlineDecision {
+			msg += "\n\n" + t.nextSteps()
+		}
+		t.say("case.deadline_passed", msg)
+		t.tellAgents("agent.deadline_passed", map[string]any{"Case": t.c.ID, "Label": d.Label, "Date": due.String()})
+	}
+	t.refreshTimers()
+	return nil
+}
+
+// isInternal reports whether an agent's text is marked as an internal note,
+// which must never reach the consumer.
+func isInternal(text string) bool {
+	lower := strings.ToLower(strings.TrimSpace(text))
+	return strings.HasPrefix(lower, "note:") || strings.HasPrefix(lower, "//")
+}

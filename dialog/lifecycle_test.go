@@ -1,0 +1,190 @@
+package dialog
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// filed returns a harness with a filed amex-se complaint, in Swedish.
+func filed(t *testing.T, issuer, lang string) *harness {
+	h := newHarness(t, lang, dec18)
+	h.cmd(CommandStart, issuer)
+	h.press(dataContinue)
+	h.press(dataYes)
+	h.say("2026-11-02")
+	h.press(prefixPrior + PriorRejected)
+	h.answerAllFields()
+	h.press(dataSubmit)
+	h.want(StateSubmitted, "case.filed")
+	return h
+}
+
+func TestCaseLifecycle(t *testing.T) {
+	h := filed(t, "amex-se", "sv")
+
+	// Before an agent owns the case, the bot acknowledges consumer messages.
+	h.say("Jag har fler kvitton.")
+	if len(h.consumer()) != 1 || h.consumer()[0].Key != "case.message_added" {
+		t.Errorf("consumer message before claim: %s", keys(h.out))
+	}
+	if len(h.agents()) != 1 || !strings.Contains(h.agents()[0].Text, "Jag har fler kvitton.") {
+		t.Errorf("consumer message not forwarded: %s", keys(h.out))
+	}
+
+	h.agent(ActionClaim, "", "")
+	if h.c.Status != CaseInProgress || h.c.ClaimedBy != "Eva" || !h.c.HumanOwned {
+		t.Fatalf("after claim: %s %s %v", h.c.Status, h.c.ClaimedBy, h.c.HumanOwned)
+	}
+	h.want(StateSubmitted, "case.claimed")
+
+	// Once a human owns the case the bot stays quiet.
+	h.say("Hallå?")
+	if len(h.consumer()) != 0 || len(h.agents()) != 1 {
+		t.Errorf("bot answered for the agent: %s", keys(h.out))
+	}
+
+	h.agent(ActionNote, "", "Kunden verkar ha rätt.")
+	if len(h.consumer()) != 0 {
+		t.Errorf("an internal note reached the consumer: %s", keys(h.out))
+	}
+	h.agent(ActionReply, "", "// internt: kolla med kortavdelningen")
+	if len(h.consumer()) != 0 {
+		t.Errorf("a reply marked // reached the consumer: %s", keys(h.out))
+	}
+	h.agent(ActionReply, "", "Vi tittar på debiteringen och återkommer.")
+	h.want(StateSubmitted, "case.agent_reply")
+	if !strings.Contains(h.consumer()[0].Text, "Eva") || !strings.Contains(h.consumer()[0].Text, "Vi tittar på debiteringen") {
+		t.Errorf("reply framing: %q", h.consumer()[0].Text)
+	}
+
+	h.agent(ActionExtend, "", "Vi väntar på handlingar från butiken.")
+	h.want(StateSubmitted, "case.extended")
+	if h.c.Status != CaseExtended || !strings.Contains(h.consumer()[0].Text, "2027-02-12") {
+		t.Errorf("extend: status %s text %q", h.c.Status, h.consumer()[0].Text)
+	}
+	for _, tm := range h.timers {
+		if tm.Kind == TimerDue && tm.Deadline == "decision" && tm.At.Before(time.Date(2027, 2, 12, 0, 0, 0, 0, time.UTC)) {
+			t.Errorf("decision timer not moved to the extended date: %v", tm.At)
+		}
+	}
+	h.agent(ActionExtend, "", "igen")
+	if len(h.agents()) != 1 || h.agents()[0].Key != "agent.invalid_action" {
+		t.Errorf("second extension: %s", keys(h.out))
+	}
+
+	h.agent(ActionDecide, OutcomeRejected, "Vi kan inte återbetala beloppet.")
+	h.want(StateSubmitted, "case.decided.rejected")
+	msg := h.consumer()[0].Text
+	for _, want := range []string{"Vi kan inte återbetala beloppet.", "Allmänna reklamationsnämnden", "150 SEK", "2027-11-02"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("rejection lacks %q:\n%s", want, msg)
+		}
+	}
+	if len(h.timers) != 0 {
+		t.Errorf("timers left after the decision: %v", h.timers)
+	}
+
+	h.agent(ActionClose, "", "")
+	h.want(StateSubmitted, "case.closed")
+	h.agent(ActionReply, "", "Hej igen")
+	if len(h.consumer()) != 0 || h.agents()[0].Key != "agent.case_closed" {
+		t.Errorf("reply on a closed case: %s", keys(h.out))
+	}
+	h.agent(ActionReopen, "", "")
+	if h.c.Status != CaseInProgress {
+		t.Errorf("reopen: %s", h.c.Status)
+	}
+	h.cmd(CommandStatus, "")
+	h.want(StateSubmitted, "case.status")
+
+	kinds := map[string]bool{}
+	for _, e := range h.c.History {
+		kinds[e.Kind] = true
+	}
+	for _, k := range []string{"submitted", "consumer", "claim", "note", "reply", "extend", "decide", "close", "reopen"} {
+		if !kinds[k] {
+			t.Errorf("history lacks %s", k)
+		}
+	}
+}
+
+func TestDecideUpheldHasNoNextSteps(t *testing.T) {
+	h := filed(t, "amex-se", "en")
+	h.agent(ActionDecide, OutcomeUpheld, "We refund the 1 250 SEK.")
+	h.want(StateSubmitted, "case.decided.upheld")
+	if strings.Contains(h.consumer()[0].Text, "ARN") {
+		t.Error("an upheld complaint was sent to ARN")
+	}
+	h.agent(ActionDecide, "maybe", "x")
+	if h.agents()[0].Key != "agent.invalid_action" && h.agents()[0].Key != "agent.outcome_required" {
+		t.Errorf("bad outcome: %s", keys(h.out))
+	}
+}
+
+func TestAgentErrors(t *testing.T) {
+	h := filed(t, "billender", "en")
+	for _, tt := range []struct{ action, outcome, text, want string }{
+		{ActionReply, "", "", "agent.text_required"},
+		{ActionDecide, "", "no", "agent.outcome_required"},
+		{ActionExtend, "", "need time", "agent.no_extension"}, // Billender promises no extension
+		{"dance", "", "", "agent.unknown_action"},
+		{ActionReopen, "", "", "agent.invalid_action"},
+	} {
+		h.agent(tt.action, tt.outcome, tt.text)
+		if len(h.agents()) != 1 || h.agents()[0].Key != tt.want || len(h.consumer()) != 0 {
+			t.Errorf("%s %q: %s, want agents:%s only", tt.action, tt.text, keys(h.out), tt.want)
+		}
+	}
+}
+
+func TestDeadlineTimers(t *testing.T) {
+	h := filed(t, "amex-dk", "da")
+	var due, reminder *Timer
+	for i, tm := range h.timers {
+		if tm.Deadline == "decision" && tm.Kind == TimerDue {
+			due = &h.timers[i]
+		}
+		if tm.Deadline == "decision" && tm.Kind == TimerReminder {
+			reminder = &h.timers[i]
+		}
+	}
+	if due == nil || reminder == nil {
+		t.Fatalf("timers = %+v", h.timers)
+	}
+	if got := due.At.In(time.UTC).Format(time.DateOnly); got != "2027-01-14" {
+		t.Errorf("decision timer at %s, want the end of 2027-01-14 local", due.At)
+	}
+	fire := func(tm Timer) {
+		h.now = tm.At
+		h.run(Input{Kind: InputTimer, Case: h.c.ID, Timer: &tm})
+	}
+	fire(*reminder)
+	if len(h.consumer()) != 0 || len(h.agents()) != 1 || h.agents()[0].Key != "agent.reminder" {
+		t.Errorf("reminder: %s", keys(h.out))
+	}
+	fire(*due)
+	h.want(StateSubmitted, "case.deadline_passed")
+	if !strings.Contains(h.consumer()[0].Text, "Det Finansielle Ankenævn") && !strings.Contains(h.consumer()[0].Text, "Ankenævn") {
+		t.Errorf("breach does not name the next steps:\n%s", h.consumer()[0].Text)
+	}
+	if h.agents()[0].Key != "agent.deadline_passed" {
+		t.Errorf("agents not alerted: %s", keys(h.out))
+	}
+	// Firing twice does nothing more.
+	fire(*due)
+	if len(h.out) != 0 {
+		t.Errorf("second firing: %s", keys(h.out))
+	}
+}
+
+func TestTimerAfterDecisionIsIgnored(t *testing.T) {
+	h := filed(t, "amex-se", "sv")
+	tm := h.timers[len(h.timers)-1]
+	h.agent(ActionDecide, OutcomeUpheld, "Vi återbetalar.")
+	h.now = tm.At
+	h.run(Input{Kind: InputTimer, Case: h.c.ID, Timer: &tm})
+	if len(h.out) != 0 {
+		t.Errorf("timer after the decision: %s", keys(h.out))
+	}
+}

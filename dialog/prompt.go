@@ -1,0 +1,244 @@
+package dialog
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"ombud/policies"
+)
+
+// prompt asks the question of the current state.
+func (t *turn) prompt() {
+	switch t.s.State {
+	case StatePrivacy:
+		t.say("intake.greeting", t.text("intake.greeting", nil)+"\n\n"+t.text("intake.privacy", nil),
+			[]Button{t.button("button.continue", dataContinue)}, t.languageButtons())
+	case StateIssuer:
+		var rows [][]Button
+		for _, p := range t.e.Policies().All() {
+			rows = append(rows, []Button{{Label: p.Name.In(t.s.Lang), Data: prefixIssuer + p.ID}})
+		}
+		t.sayKey("intake.issuer", nil, rows...)
+	case StateContacted:
+		t.sayKey("intake.contacted", map[string]any{"Issuer": t.issuerName()}, t.yesNoButtons())
+	case StateFirstStep:
+		t.promptFirstStep()
+	case StateFirstComplaint:
+		t.sayKey("intake.first_complaint", map[string]any{"Issuer": t.issuerName()},
+			[]Button{t.button("button.today", dataToday)})
+	case StatePriorAnswer:
+		t.sayKey("intake.prior_answer", map[string]any{"Issuer": t.issuerName()},
+			[]Button{t.button("prior.none", prefixPrior+PriorNone)},
+			[]Button{t.button("prior.rejected", prefixPrior+PriorRejected)},
+			[]Button{t.button("prior.partial", prefixPrior+PriorPartial)},
+			[]Button{t.button("prior.other", prefixPrior+PriorOther)})
+	case StateField, StateEditing:
+		t.promptField()
+	case StateReview:
+		t.promptReview()
+	case StateCancelled:
+		t.sayKey("intake.cancelled", nil)
+	case StateParked:
+		t.sayKey("intake.parked", map[string]any{"Issuer": t.issuerName()})
+	case StateSubmitted:
+		t.status()
+	case StateNew:
+		t.sayKey("intake.welcome_back", nil)
+	}
+}
+
+func (t *turn) issuerName() string {
+	if t.pol == nil {
+		return ""
+	}
+	return t.pol.Name.In(t.s.Lang)
+}
+
+func (t *turn) yesNoButtons() []Button {
+	return []Button{t.button("answer.yes", dataYes), t.button("answer.no", dataNo)}
+}
+
+// languageButtons offers the languages the issuer offers, or all three
+// before an issuer is chosen.
+func (t *turn) languageButtons() []Button {
+	langs := t.e.Catalog.Languages()
+	if t.pol != nil {
+		langs = t.pol.Languages
+	}
+	var row []Button
+	for _, l := range langs {
+		if l != t.s.Lang {
+			row = append(row, Button{Label: t.text("lang."+l, nil), Data: prefixLang + l})
+		}
+	}
+	return row
+}
+
+// promptFirstStep gives the issuer's first step, customer service, and lets
+// the consumer file at once anyway.
+func (t *turn) promptFirstStep() {
+	var b strings.Builder
+	b.WriteString(t.text("intake.first_step", map[string]any{"Issuer": t.issuerName()}))
+	plan := t.pol.Plan(t.now, policies.Date{})
+	for _, s := range plan.Steps {
+		if s.Kind == policies.KindFirstContact {
+			b.WriteString("\n\n" + strings.TrimRight(renderStep(t.pr(), t.pol, 1, s), "\n"))
+			break
+		}
+	}
+	t.say("intake.first_step", b.String(),
+		[]Button{t.button("button.file_now", dataFile)},
+		[]Button{t.button("button.contact_first", dataLater)})
+}
+
+// promptField asks the current policy field, with its help text and the
+// buttons its type offers.
+func (t *turn) promptField() {
+	f, ok := t.pol.Field(t.s.Field)
+	if !ok {
+		return
+	}
+	n, total := t.fieldNumber(f.ID)
+	var b strings.Builder
+	b.WriteString(t.text("intake.question", map[string]any{"N": n, "Total": total, "Prompt": f.Prompt.In(t.s.Lang)}))
+	if help := f.Help.In(t.s.Lang); help != "" {
+		b.WriteString("\n" + help)
+	}
+	if a, ok := t.s.Answers[f.ID]; ok && !a.Skipped {
+		b.WriteString("\n" + t.text("intake.current_answer", map[string]any{"Answer": a.Display}))
+	}
+	var rows [][]Button
+	switch f.Type {
+	case policies.FieldChoice:
+		for _, ch := range f.Choices {
+			rows = append(rows, []Button{{Label: ch.Label.In(t.s.Lang), Data: prefixChoice + ch.ID}})
+		}
+	case policies.FieldYesNo:
+		rows = append(rows, t.yesNoButtons())
+	case policies.FieldAttachments:
+		b.WriteString("\n" + t.text("intake.attachments_hint", nil))
+		rows = append(rows, []Button{t.button("button.done", dataDone)})
+	}
+	if !f.Required && f.Type != policies.FieldAttachments {
+		rows = append(rows, []Button{t.button("button.skip", dataSkip)})
+	}
+	t.say("intake.question", b.String(), rows...)
+}
+
+// fieldNumber is the field's place among the fields asked, and how many
+// are asked given the answers so far.
+func (t *turn) fieldNumber(id string) (n, total int) {
+	for _, f := range t.pol.Fields {
+		if !t.applicable(f) {
+			continue
+		}
+		total++
+		if f.ID == id {
+			n = total
+		}
+	}
+	return n, total
+}
+
+// promptReview shows every answer, with a button to change each one.
+func (t *turn) promptReview() {
+	var b strings.Builder
+	b.WriteString(t.text("intake.review", map[string]any{"Issuer": t.issuerName()}))
+	b.WriteString("\n")
+	rows := [][]Button{{t.button("button.submit", dataSubmit)}}
+	for _, f := range t.pol.Fields {
+		if !t.applicable(f) {
+			continue
+		}
+		q := f.Prompt.In(t.s.Lang)
+		fmt.Fprintf(&b, "\n• %s\n  %s", q, t.displayAnswer(f.ID))
+		rows = append(rows, []Button{{Label: t.text("button.edit", map[string]any{"Question": shorten(q, 40)}), Data: prefixEdit + f.ID}})
+	}
+	rows = append(rows, []Button{t.button("button.cancel", dataCancel)})
+	t.say("intake.review", b.String(), rows...)
+}
+
+func (t *turn) displayAnswer(id string) string {
+	a, ok := t.s.Answers[id]
+	if !ok || a.Skipped {
+		return t.text("intake.no_answer", nil)
+	}
+	return a.Display
+}
+
+// shorten cuts s to at most n runes, marking the cut.
+func shorten(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimSpace(string(r[:n-1])) + "…"
+}
+
+// command runs a consumer's slash command.
+func (t *turn) command(name, arg string) error {
+	switch name {
+	case CommandStart:
+		return t.start(arg)
+	case CommandNew:
+		return t.greet(arg)
+	case CommandStatus:
+		t.status()
+	case CommandLanguage:
+		if arg != "" {
+			t.setLanguage(strings.ToLower(arg))
+			t.prompt()
+			return nil
+		}
+		t.sayKey("language.choose", nil, t.languageButtons())
+	case CommandCancel:
+		return t.cancel()
+	case CommandBack:
+		t.back()
+	case CommandHelp:
+		t.sayKey("help.text", nil)
+	default:
+		t.sayKey("command.unknown", map[string]any{"Command": "/" + shorten(name, 32)})
+	}
+	return nil
+}
+
+// start handles /start, with an issuer from a deep link or without: a
+// complaint being written is resumed rather than thrown away.
+func (t *turn) start(issuer string) error {
+	if issuer != "" {
+		if _, ok := t.e.Policies().Get(issuer); !ok {
+			t.sayKey("intake.unknown_issuer", nil)
+			issuer = ""
+		}
+	}
+	inDraft := contains(draftStates, t.s.State)
+	switch {
+	case inDraft && (issuer == "" || issuer == t.s.Issuer):
+		t.resume()
+		return nil
+	case t.s.State == StateSubmitted && issuer == "":
+		t.status()
+		t.sayKey("intake.new_hint", nil)
+		return nil
+	}
+	return t.greet(issuer)
+}
+
+func (t *turn) setLanguage(lang string) {
+	if !contains(t.e.Catalog.Languages(), lang) || (t.pol != nil && !t.pol.Offers(lang)) {
+		offered := t.e.Catalog.Languages()
+		if t.pol != nil {
+			offered = t.pol.Languages
+		}
+		names := make([]string, len(offered))
+		for i, l := range offered {
+			names[i] = t.text("lang."+l, nil)
+		}
+		t.sayKey("language.not_offered", map[string]any{"Languages": strings.Join(names, ", ")})
+		return
+	}
+	t.s.Lang, t.s.LangChosen = lang, true
+	t.sayKey("language.changed", nil)
+}

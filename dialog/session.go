@@ -1,0 +1,81 @@
+package dialog
+
+import (
+	"time"
+
+	"ombud/policies"
+)
+
+// Intake states. A conversation moves through them once per complaint.
+const (
+	StateNew            = "new"             // never spoken to, or after /new
+	StatePrivacy        = "privacy"         // greeting and privacy notice shown
+	StateIssuer         = "issuer"          // choosing the issuer
+	StateContacted      = "contacted"       // asked: contacted customer service?
+	StateFirstStep      = "first_step"      // shown the first step; file anyway?
+	StateFirstComplaint = "first_complaint" // asked: when did you first complain?
+	StatePriorAnswer    = "prior_answer"    // asked: what answer did you get?
+	StateField          = "field"           // asking the policy's fields
+	StateReview         = "review"          // all answers shown for checking
+	StateEditing        = "editing"         // changing one answer from the review
+	StateSubmitted      = "submitted"       // filed: the session follows its case
+	StateCancelled      = "cancelled"       // the draft was dropped
+	StateParked         = "parked"          // the consumer will contact customer service first
+)
+
+// Prior answers the consumer may have had from the issuer.
+const (
+	PriorNone     = "none"     // no answer yet
+	PriorRejected = "rejected" // said no
+	PriorPartial  = "partial"  // partly yes
+	PriorOther    = "other"    // answered, but the consumer is not satisfied
+)
+
+// Session is one consumer conversation: where the intake stands and the
+// answers so far. It is all the state the dialog needs between turns.
+type Session struct {
+	Channel string `json:"channel"`
+	Chat    string `json:"chat"`
+	Lang    string `json:"lang"`
+	// LangChosen: the consumer picked the language, so the platform's
+	// language code no longer overrides it.
+	LangChosen bool   `json:"lang_chosen,omitempty"`
+	State      string `json:"state"`
+	Issuer     string `json:"issuer,omitempty"`
+	// Field is the policy field being asked in StateField or StateEditing.
+	Field string `json:"field,omitempty"`
+	// Contacted: the consumer has already been in touch with the issuer.
+	Contacted      bool              `json:"contacted,omitempty"`
+	FirstComplaint policies.Date     `json:"first_complaint,omitzero"`
+	PriorAnswer    string            `json:"prior_answer,omitempty"`
+	Answers        map[string]Answer `json:"answers,omitempty"`
+	// Sources maps the platform id of a message to the field it answered,
+	// so an edited message updates that answer.
+	Sources map[string]string `json:"sources,omitempty"`
+	// Back is the stack of earlier positions for /back.
+	Back []Position `json:"back,omitempty"`
+	// Case is the complaint this conversation filed last; messages after
+	// submission go to it.
+	Case      string    `json:"case,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Position is a place in the intake that /back can return to.
+type Position struct {
+	State string `json:"state"`
+	Field string `json:"field,omitempty"`
+}
+
+// Answer is the consumer's answer to one policy field.
+type Answer struct {
+	// Value is the normalised answer: a date as YYYY-MM-DD, a choice id,
+	// "yes"/"no", an amount as "1250.00 SEK", the text itself.
+	Value string `json:"value"`
+	// Display is the answer as shown back to the consumer and agents.
+	Display     string       `json:"display"`
+	Attachments []Attachment `json:"attachments,omitempty"`
+	Skipped     bool         `json:"skipped,omitempty"`
+}
+
+// SessionKey identifies a session in storage: channel and chat.
+func SessionKey(channel, chat string) string { return channel + ":" + chat }

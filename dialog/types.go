@@ -1,0 +1,137 @@
+package dialog
+
+import "time"
+
+// InputKind says what an input is.
+type InputKind string
+
+const (
+	// InputMessage is text the consumer wrote, possibly with an attachment.
+	InputMessage InputKind = "message"
+	// InputChoice is a button the consumer pressed; Data holds its value.
+	InputChoice InputKind = "choice"
+	// InputCommand is a slash command; Command and Arg hold it.
+	InputCommand InputKind = "command"
+	// InputResume asks for the current question again, as when a terminal
+	// session restarts.
+	InputResume InputKind = "resume"
+	// InputAgent is an agent acting on a case; Agent holds the action.
+	InputAgent InputKind = "agent"
+	// InputTimer is a deadline timer firing; Timer holds it.
+	InputTimer InputKind = "timer"
+)
+
+// Consumer commands.
+const (
+	CommandStart    = "start"
+	CommandNew      = "new"
+	CommandStatus   = "status"
+	CommandLanguage = "language"
+	CommandCancel   = "cancel"
+	CommandBack     = "back"
+	CommandHelp     = "help"
+)
+
+// Input is one thing that happened in a conversation.
+type Input struct {
+	// Key identifies the input for deduplication, such as "tg:812345"
+	// (a Telegram update_id) or "slack:Ev0123" (a Slack event_id).
+	Key     string    `json:"key"`
+	Kind    InputKind `json:"kind"`
+	Channel string    `json:"channel"`        // consumer channel: console, telegram
+	Chat    string    `json:"chat,omitempty"` // consumer conversation id within the channel
+	// Lang is the platform's language code for the consumer, such as "sv-SE".
+	Lang       string      `json:"lang,omitempty"`
+	Text       string      `json:"text,omitempty"`
+	Data       string      `json:"data,omitempty"` // button value
+	Command    string      `json:"command,omitempty"`
+	Arg        string      `json:"arg,omitempty"`
+	Attachment *Attachment `json:"attachment,omitempty"`
+	// Ref is the platform's id of the message, so a later edit of it can
+	// be applied to the answer it gave.
+	Ref string `json:"ref,omitempty"`
+	// Edited marks a corrected earlier message (Telegram edited_message);
+	// Ref names the message corrected.
+	Edited bool         `json:"edited,omitempty"`
+	Case   string       `json:"case,omitempty"` // the case an agent or timer input is about
+	Agent  *AgentAction `json:"agent,omitempty"`
+	Timer  *Timer       `json:"timer,omitempty"`
+	At     time.Time    `json:"at"`
+}
+
+// Attachment is a file the consumer sent, kept by reference: the platform
+// holds the bytes.
+type Attachment struct {
+	FileID string `json:"file_id"`
+	Name   string `json:"name,omitempty"`
+	MIME   string `json:"mime,omitempty"`
+	Size   int64  `json:"size,omitempty"`
+}
+
+// Agent actions on a case.
+const (
+	ActionReply  = "reply"  // text for the consumer
+	ActionNote   = "note"   // internal; never reaches the consumer
+	ActionClaim  = "claim"  // the agent takes the case
+	ActionExtend = "extend" // holding reply with a reason
+	ActionDecide = "decide" // a decision with its text
+	ActionClose  = "close"
+	ActionReopen = "reopen"
+)
+
+// Outcomes of a decision.
+const (
+	OutcomeUpheld   = "upheld"
+	OutcomePartial  = "partial"
+	OutcomeRejected = "rejected"
+)
+
+// AgentAction is what an agent did on a case.
+type AgentAction struct {
+	Action  string `json:"action"`
+	Agent   string `json:"agent"` // display name shown to the consumer
+	Text    string `json:"text,omitempty"`
+	Outcome string `json:"outcome,omitempty"` // for ActionDecide
+}
+
+// Timer kinds.
+const (
+	TimerReminder = "reminder" // a deadline is near: remind the agents
+	TimerDue      = "due"      // a deadline has passed
+)
+
+// Timer is a deadline event scheduled for a case.
+type Timer struct {
+	Case     string    `json:"case"`
+	Kind     string    `json:"kind"`
+	Deadline string    `json:"deadline"` // the policy deadline id, such as "decision"
+	At       time.Time `json:"at"`
+}
+
+// Recipient says who an output is for.
+type Recipient string
+
+const (
+	ToConsumer Recipient = "consumer"
+	ToAgents   Recipient = "agents"
+)
+
+// Output is one message to send.
+type Output struct {
+	To      Recipient `json:"to"`
+	Channel string    `json:"channel,omitempty"` // consumer channel
+	Chat    string    `json:"chat,omitempty"`    // consumer conversation
+	Case    string    `json:"case,omitempty"`    // the case it concerns
+	Issuer  string    `json:"issuer,omitempty"`  // for routing agent messages
+	// Key is the catalog id of the main message, for tests, logs and
+	// adapters that treat some messages specially.
+	Key     string     `json:"key"`
+	Text    string     `json:"text"`
+	Buttons [][]Button `json:"buttons,omitempty"`
+}
+
+// Button is one option offered with a message.
+type Button struct {
+	Label string `json:"label"`
+	Data  string `json:"data"`
+}
