@@ -1,0 +1,152 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"ombud/dialog"
+)
+
+// InboxItem is a received input waiting to be handled.
+type InboxItem struct {
+	Seq   uint64 // arrival order
+	Input dialog.Input
+}
+
+// Cursor is a platform's position in its update stream, such as the
+// Telegram getUpdates offset. It is stored with the inputs it covers, so
+// the position never moves past an input that was not saved.
+type Cursor struct {
+	Name  string
+	Value int64
+}
+
+// Enqueue writes inputs to the inbox, and cursor if it is not nil, in one
+// durable transaction: once it returns, the platform may be told the
+// inputs arrived. An input whose Key is already in the inbox, or was
+// handled within the dedupe TTL, is skipped; inputs without a Key are
+// always added. It returns how many inputs were added.
+func (s *Store) Enqueue(cursor *Cursor, inputs ...dialog.Input) (added int, err error) {
+	if cursor != nil && cursor.Name == "" {
+		return 0, errors.New("store: enqueue: cursor without a name")
+	}
+	if cursor == nil && len(inputs) == 0 {
+		return 0, nil
+	}
+	err = s.update(func(txn *badger.Txn) error {
+		added = 0 // the function runs again after a conflict
+		now := s.now()
+		for _, in := range inputs {
+			if in.Key != "" {
+				dup, err := isDuplicate(txn, in.Key, now)
+				if err != nil {
+					return err
+				}
+				if dup {
+					s.log.Debug("store: duplicate input skipped", "key", in.Key)
+					continue
+				}
+			}
+			seq, err := next(txn, []byte(keyInboxSeq))
+			if err != nil {
+				return err
+			}
+			if err := putJSON(txn, seqKey(prefixInbox, seq), in); err != nil {
+				return fmt.Errorf("input %d: %w", seq, err)
+			}
+			if in.Key != "" {
+				if err := txn.Set(pendingKey(in.Key), u64(seq)); err != nil {
+					return fmt.Errorf("input %d: %w", seq, err)
+				}
+			}
+			added++
+		}
+		if cursor != nil {
+			if err := txn.Set(cursorKey(cursor.Name), u64(uint64(cursor.Value))); err != nil {
+				return fmt.Errorf("cursor %s: %w", cursor.Name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: enqueue: %w", err)
+	}
+	return added, nil
+}
+
+// isDuplicate reports whether an input with key is in the inbox or was
+// handled and its memory has not expired at now. Both reads join the
+// transaction's read set, so an Enqueue racing with the Done of the same
+// key conflicts and looks again.
+func isDuplicate(txn *badger.Txn, key string, now time.Time) (bool, error) {
+	_, err := txn.Get(pendingKey(key))
+	switch {
+	case err == nil:
+		return true, nil
+	case !errors.Is(err, badger.ErrKeyNotFound):
+		return false, fmt.Errorf("input %s: %w", key, err)
+	}
+	expiry, err := getUint64(txn, handledKey(key))
+	if err != nil {
+		return false, fmt.Errorf("input %s: %w", key, err)
+	}
+	// A missing record reads as 0, the distant past.
+	return now.UnixNano() < int64(expiry), nil
+}
+
+// Cursor returns the value last stored for the cursor name; ok is false if
+// none was.
+func (s *Store) Cursor(name string) (value int64, ok bool, err error) {
+	err = s.view(func(txn *badger.Txn) error {
+		item, err := txn.Get(cursorKey(name))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			if len(v) != 8 {
+				return fmt.Errorf("value is %d bytes, want 8", len(v))
+			}
+			value, ok = int64(binary.BigEndian.Uint64(v)), true
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("store: cursor %s: %w", name, err)
+	}
+	return value, ok, nil
+}
+
+// Pending returns up to limit inbox items in arrival order; limit <= 0
+// returns them all.
+func (s *Store) Pending(limit int) ([]InboxItem, error) {
+	var items []InboxItem
+	err := s.view(func(txn *badger.Txn) error {
+		return scan(txn, []byte(prefixInbox), true, func(key, value []byte) error {
+			seq, err := seqOf(prefixInbox, key)
+			if err != nil {
+				return err
+			}
+			item := InboxItem{Seq: seq}
+			if err := json.Unmarshal(value, &item.Input); err != nil {
+				return fmt.Errorf("input %d: %w", seq, err)
+			}
+			items = append(items, item)
+			if limit > 0 && len(items) == limit {
+				return errStop
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: pending: %w", err)
+	}
+	return items, nil
+}
