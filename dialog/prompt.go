@@ -15,6 +15,9 @@ func (t *turn) prompt() {
 		t.say("intake.greeting", t.text("intake.greeting", nil)+"\n\n"+t.text("intake.privacy", nil),
 			[]Button{t.button("button.continue", dataContinue)}, t.languageButtons())
 	case StateIssuer:
+		if t.s.Issuer != "" {
+			return // chosen through a link: the next question follows at once
+		}
 		var rows [][]Button
 		for _, p := range t.e.Policies().All() {
 			rows = append(rows, []Button{{Label: p.Name.In(t.s.Lang), Data: prefixIssuer + p.ID}})

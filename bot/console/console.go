@@ -1,0 +1,229 @@
+// Package console is Ombud in a terminal: the consumer's side of the chat,
+// with buttons shown as numbered options, and a local agent desk driven by
+// /agent commands. It reads standard input line by line, so a whole
+// conversation can be piped in, and resumes where it stood when run again
+// on the same data directory.
+package console
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"ombud/bot"
+	"ombud/dialog"
+	"ombud/store"
+)
+
+// Channel is the consumer channel name of the terminal.
+const Channel = "console"
+
+// Chat is one terminal conversation: one consumer, one local agent desk.
+type Chat struct {
+	Service *bot.Service
+	In      io.Reader
+	Out     io.Writer
+	// ChatID names the conversation in the store, so several can share it.
+	ChatID string
+	// Issuer, if set, starts a new conversation with that issuer, as a
+	// Telegram deep link does.
+	Issuer string
+	// Lang is the consumer's language code, as a platform would report it.
+	Lang string
+	// Agent is the agent's display name on the desk.
+	Agent string
+
+	mu      sync.Mutex
+	buttons []dialog.Button // the options last shown, for numbered answers
+}
+
+// ConsumerSender prints consumer messages and remembers their buttons.
+func (c *Chat) ConsumerSender() bot.Sender { return sendFunc(c.printConsumer) }
+
+// AgentSender prints the agent desk's messages.
+func (c *Chat) AgentSender() bot.Sender { return sendFunc(c.printAgents) }
+
+type sendFunc func(context.Context, dialog.Output) error
+
+func (f sendFunc) Send(ctx context.Context, out dialog.Output) error { return f(ctx, out) }
+
+// Run talks until the input ends or ctx is cancelled. Inputs are durable
+// before they are handled, so a killed process loses nothing.
+func (c *Chat) Run(ctx context.Context) error {
+	existing, err := c.session()
+	if err != nil {
+		return err
+	}
+	// Finish whatever a killed run left behind, then greet or resume.
+	if err := c.step(ctx); err != nil {
+		return err
+	}
+	first := dialog.Input{Kind: dialog.InputResume}
+	if existing == nil || existing.State == dialog.StateNew {
+		first = dialog.Input{Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: c.Issuer}
+	}
+	if err := c.submit(ctx, first); err != nil {
+		return err
+	}
+
+	lines := bufio.NewScanner(c.In)
+	lines.Buffer(make([]byte, 64*1024), 1024*1024)
+	for lines.Scan() {
+		if err := ctx.Err(); err != nil {
+			return nil
+		}
+		line := strings.TrimRight(lines.Text(), "\r")
+		in, ok, err := c.parse(line)
+		if err != nil {
+			fmt.Fprintln(c.Out, "! "+err.Error())
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if err := c.submit(ctx, in); err != nil {
+			return err
+		}
+	}
+	if err := lines.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("console: read input: %w", err)
+	}
+	return nil
+}
+
+// submit makes one input durable, handles it, fires due timers and prints
+// what the bot says.
+func (c *Chat) submit(ctx context.Context, in dialog.Input) error {
+	in.Channel, in.Chat, in.Lang = Channel, c.ChatID, c.Lang
+	in.At = c.Service.Now()
+	if err := c.Service.Submit(in); err != nil {
+		return err
+	}
+	return c.step(ctx)
+}
+
+func (c *Chat) step(ctx context.Context) error {
+	if _, err := c.Service.ProcessInbox(ctx); err != nil {
+		return err
+	}
+	if _, err := c.Service.FireTimers(ctx, c.Service.Now()); err != nil {
+		return err
+	}
+	_, err := c.Service.Relay(ctx)
+	return err
+}
+
+func (c *Chat) session() (*dialog.Session, error) {
+	var s *dialog.Session
+	err := c.Service.Store.View(func(tx *store.Tx) error {
+		got, err := tx.Session(dialog.SessionKey(Channel, c.ChatID))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		s = &got
+		return err
+	})
+	return s, err
+}
+
+// parse turns a line into an input: a command, an agent action, a number
+// or label naming a button, or a message.
+func (c *Chat) parse(line string) (dialog.Input, bool, error) {
+	trimmed := strings.TrimSpace(line)
+	if trimmed == "" {
+		return dialog.Input{Kind: dialog.InputMessage, Text: line}, true, nil
+	}
+	if rest, ok := strings.CutPrefix(trimmed, "/agent"); ok && (rest == "" || rest[0] == ' ') {
+		return c.parseAgent(strings.TrimSpace(rest))
+	}
+	if rest, ok := strings.CutPrefix(trimmed, "/attach"); ok && (rest == "" || rest[0] == ' ') {
+		name := strings.TrimSpace(rest)
+		if name == "" {
+			return dialog.Input{}, false, errors.New("usage: /attach FILE-NAME")
+		}
+		return dialog.Input{Kind: dialog.InputMessage, Attachment: &dialog.Attachment{FileID: "local:" + name, Name: name}}, true, nil
+	}
+	if strings.HasPrefix(trimmed, "/") {
+		name, arg, _ := strings.Cut(trimmed[1:], " ")
+		return dialog.Input{Kind: dialog.InputCommand, Command: strings.ToLower(name), Arg: strings.TrimSpace(arg)}, true, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n, err := strconv.Atoi(trimmed); err == nil && n >= 1 && n <= len(c.buttons) {
+		return dialog.Input{Kind: dialog.InputChoice, Data: c.buttons[n-1].Data}, true, nil
+	}
+	for _, b := range c.buttons {
+		if strings.EqualFold(trimmed, b.Label) {
+			return dialog.Input{Kind: dialog.InputChoice, Data: b.Data}, true, nil
+		}
+	}
+	return dialog.Input{Kind: dialog.InputMessage, Text: line}, true, nil
+}
+
+// parseAgent reads "/agent ACTION [OUTCOME] [TEXT]" for the conversation's
+// current case.
+func (c *Chat) parseAgent(rest string) (dialog.Input, bool, error) {
+	const usage = "usage: /agent reply|note|claim|extend|decide upheld|partial|rejected|close|reopen [TEXT]"
+	action, text, _ := strings.Cut(rest, " ")
+	action = strings.ToLower(action)
+	a := &dialog.AgentAction{Action: action, Agent: c.Agent, Text: strings.TrimSpace(text)}
+	switch action {
+	case dialog.ActionReply, dialog.ActionNote, dialog.ActionClaim, dialog.ActionExtend, dialog.ActionClose, dialog.ActionReopen:
+	case dialog.ActionDecide:
+		outcome, text, _ := strings.Cut(a.Text, " ")
+		a.Outcome, a.Text = strings.ToLower(outcome), strings.TrimSpace(text)
+	default:
+		return dialog.Input{}, false, errors.New(usage)
+	}
+	s, err := c.session()
+	if err != nil {
+		return dialog.Input{}, false, err
+	}
+	if s == nil || s.Case == "" {
+		return dialog.Input{}, false, errors.New("no case yet: the consumer has not filed a complaint")
+	}
+	return dialog.Input{Kind: dialog.InputAgent, Case: s.Case, Agent: a}, true, nil
+}
+
+func (c *Chat) printConsumer(_ context.Context, out dialog.Output) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fmt.Fprintln(c.Out, "ombud> "+indent(out.Text, "       "))
+	var flat []dialog.Button
+	for _, row := range out.Buttons {
+		flat = append(flat, row...)
+	}
+	for i, b := range flat {
+		fmt.Fprintf(c.Out, "       [%d] %s\n", i+1, b.Label)
+	}
+	if len(flat) > 0 {
+		c.buttons = flat
+	}
+	return nil
+}
+
+func (c *Chat) printAgents(_ context.Context, out dialog.Output) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fmt.Fprintln(c.Out, "desk>  "+indent(out.Text, "       "))
+	return nil
+}
+
+func indent(s, prefix string) string {
+	return strings.ReplaceAll(s, "\n", "\n"+prefix)
+}
+
+// Clock returns a clock fixed at t, for rehearsals and tests (--now), or
+// time.Now when t is zero.
+func Clock(t time.Time) func() time.Time {
+	if t.IsZero() {
+		return time.Now
+	}
+	return func() time.Time { return t }
+}
