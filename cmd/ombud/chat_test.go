@@ -301,4 +301,3 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
-
