@@ -128,8 +128,9 @@ func (s *Store) Cursor(name string) (value int64, ok bool, err error) {
 // returns them all.
 func (s *Store) Pending(limit int) ([]InboxItem, error) {
 	var items []InboxItem
+	floor := s.floor(&s.inboxFloor)
 	err := s.view(func(txn *badger.Txn) error {
-		return scan(txn, []byte(prefixInbox), true, func(key, value []byte) error {
+		return scanFrom(txn, []byte(prefixInbox), seqKey(prefixInbox, floor), true, func(key, value []byte) error {
 			seq, err := seqOf(prefixInbox, key)
 			if err != nil {
 				return err
@@ -147,6 +148,9 @@ func (s *Store) Pending(limit int) ([]InboxItem, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: pending: %w", err)
+	}
+	if len(items) > 0 {
+		s.raiseFloor(&s.inboxFloor, items[0].Seq)
 	}
 	return items, nil
 }

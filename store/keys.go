@@ -123,3 +123,19 @@ func next(txn *badger.Txn, key []byte) (uint64, error) {
 	n++
 	return n, txn.Set(key, u64(n))
 }
+
+// floor reads a queue floor (see Store.inboxFloor).
+func (s *Store) floor(f *uint64) uint64 {
+	s.floorMu.Lock()
+	defer s.floorMu.Unlock()
+	return *f
+}
+
+// raiseFloor moves a queue floor up to seq, never down.
+func (s *Store) raiseFloor(f *uint64, seq uint64) {
+	s.floorMu.Lock()
+	defer s.floorMu.Unlock()
+	if seq > *f {
+		*f = seq
+	}
+}

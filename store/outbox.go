@@ -32,8 +32,9 @@ type outboxRecord struct {
 // limit <= 0 returns them all.
 func (s *Store) Outbox(limit int) ([]OutboxItem, error) {
 	var items []OutboxItem
+	floor := s.floor(&s.outboxFloor)
 	err := s.view(func(txn *badger.Txn) error {
-		return scan(txn, []byte(prefixOutbox), true, func(key, value []byte) error {
+		return scanFrom(txn, []byte(prefixOutbox), seqKey(prefixOutbox, floor), true, func(key, value []byte) error {
 			seq, err := seqOf(prefixOutbox, key)
 			if err != nil {
 				return err
@@ -57,6 +58,9 @@ func (s *Store) Outbox(limit int) ([]OutboxItem, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox: %w", err)
+	}
+	if len(items) > 0 {
+		s.raiseFloor(&s.outboxFloor, items[0].Seq)
 	}
 	return items, nil
 }

@@ -59,11 +59,21 @@ type Store struct {
 	// writers starved each other (7 of 8 gave up after 11 conflicts within
 	// 30 ms). Queueing on a mutex costs Badger's group commit, at most 2x
 	// with synced writes, which is still far above a chat bot's rate.
-	writeMu   sync.Mutex
-	dir       string
-	log       *slog.Logger
-	now       func() time.Time
-	dedupeTTL time.Duration
+	writeMu sync.Mutex
+	// queueFloors are the lowest inbox and outbox sequence numbers that
+	// may still be queued. Handled entries leave tombstones that an
+	// iterator must step over until compaction drops them; starting the
+	// scan at the floor keeps reading a queue proportional to its length,
+	// not to everything ever queued (it tripled the cost of a turn after a
+	// few thousand turns). Numbers only grow, so everything below the
+	// first entry a scan finds is gone for good.
+	floorMu     sync.Mutex
+	inboxFloor  uint64
+	outboxFloor uint64
+	dir         string
+	log         *slog.Logger
+	now         func() time.Time
+	dedupeTTL   time.Duration
 }
 
 // Open opens or creates the store in dir. Only one Store may have a
@@ -227,12 +237,18 @@ func putJSON(txn *badger.Txn, key []byte, v any) error {
 // withValues is set. Key and value are copies, so fn may keep them; fn
 // returning errStop ends the scan without error.
 func scan(txn *badger.Txn, prefix []byte, withValues bool, fn func(key, value []byte) error) error {
+	return scanFrom(txn, prefix, prefix, withValues, fn)
+}
+
+// scanFrom is scan starting at the key start within prefix.
+func scanFrom(txn *badger.Txn, prefix, start []byte, withValues bool, fn func(key, value []byte) error) error {
 	opts := badger.DefaultIteratorOptions
 	opts.Prefix = prefix
 	opts.PrefetchValues = withValues
+	opts.PrefetchSize = 16
 	it := txn.NewIterator(opts)
 	defer it.Close() // Badger panics if a transaction ends with an open iterator.
-	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+	for it.Seek(start); it.ValidForPrefix(prefix); it.Next() {
 		item := it.Item()
 		key := item.KeyCopy(nil)
 		var value []byte

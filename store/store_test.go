@@ -1121,3 +1121,47 @@ func dueTimers(t testing.TB, s *Store, now time.Time, limit int) []dialog.Timer 
 	}
 	return timers
 }
+
+// The queue floor must never hide an entry: entries handled out of order,
+// and entries queued after a scan, are all still found.
+func TestQueueFloorNeverHidesEntries(t *testing.T) {
+	s := openStore(t, t.TempDir(), Options{})
+	seqs := func() []uint64 {
+		t.Helper()
+		items, err := s.Pending(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []uint64
+		for _, it := range items {
+			out = append(out, it.Seq)
+		}
+		return out
+	}
+	done := func(seq uint64) {
+		t.Helper()
+		if err := s.Update(func(tx *Tx) error { return tx.Done(InboxItem{Seq: seq}) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		if _, err := s.Enqueue(nil, dialog.Input{Key: k, Kind: dialog.InputMessage}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := seqs()
+	if len(all) != 3 {
+		t.Fatalf("pending %v", all)
+	}
+	done(all[1])
+	if got := seqs(); len(got) != 2 || got[0] != all[0] || got[1] != all[2] {
+		t.Fatalf("after handling the middle one: %v", got)
+	}
+	done(all[0])
+	if _, err := s.Enqueue(nil, dialog.Input{Key: "d", Kind: dialog.InputMessage}); err != nil {
+		t.Fatal(err)
+	}
+	if got := seqs(); len(got) != 2 || got[0] != all[2] {
+		t.Fatalf("after handling the first and queueing one more: %v", got)
+	}
+}

@@ -1,0 +1,264 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"ombud/dialog"
+	"ombud/locales"
+	"ombud/policies"
+	"ombud/store"
+)
+
+// recorder is a Sender that keeps what it sent and can be told to fail.
+type recorder struct {
+	mu   sync.Mutex
+	sent []dialog.Output
+	fail error
+}
+
+func (r *recorder) Send(_ context.Context, out dialog.Output) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail != nil {
+		return r.fail
+	}
+	r.sent = append(r.sent, out)
+	return nil
+}
+
+func (r *recorder) keys() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ks []string
+	for _, o := range r.sent {
+		ks = append(ks, o.Key)
+	}
+	return ks
+}
+
+type fixture struct {
+	svc      *Service
+	consumer *recorder
+	agents   *recorder
+	now      time.Time
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	set, err := policies.Load(policies.Bundled(), policies.BundledDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := locales.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{consumer: &recorder{}, agents: &recorder{}, now: time.Date(2026, 12, 18, 9, 0, 0, 0, time.UTC)}
+	st, err := store.Open(t.TempDir(), store.Options{Now: func() time.Time { return f.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f.svc = &Service{
+		Store:     st,
+		Engine:    &dialog.Engine{Policies: func() *policies.Set { return set }, Catalog: cat},
+		Log:       slog.New(slog.DiscardHandler),
+		Now:       func() time.Time { return f.now },
+		Consumers: map[string]Sender{"test": f.consumer},
+		Agents:    f.agents,
+	}
+	return f
+}
+
+var seq int
+
+func (f *fixture) input(t testing.TB, in dialog.Input) {
+	t.Helper()
+	seq++
+	in.Channel, in.Chat, in.Lang = "test", "c1", "en"
+	if in.Key == "" {
+		in.Key = fmt.Sprintf("k%d", seq)
+	}
+	if err := f.svc.Submit(in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.ProcessInbox(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Relay(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *fixture) session(t testing.TB) dialog.Session {
+	t.Helper()
+	var s dialog.Session
+	if err := f.svc.Store.View(func(tx *store.Tx) error {
+		var err error
+		s, err = tx.Session(dialog.SessionKey("test", "c1"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestDuplicateInputIsHandledOnce(t *testing.T) {
+	f := newFixture(t)
+	f.input(t, dialog.Input{Key: "tg:1", Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: "amex-se"})
+	f.input(t, dialog.Input{Key: "tg:1", Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: "amex-se"})
+	if got := f.consumer.keys(); len(got) != 1 || got[0] != "intake.greeting" {
+		t.Errorf("sent %v, want one greeting", got)
+	}
+}
+
+func TestPanicBecomesApologyAndLosesNothingElse(t *testing.T) {
+	f := newFixture(t)
+	f.input(t, dialog.Input{Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: "amex-se"})
+	good := f.svc.Engine.Policies
+	f.svc.Engine.Policies = func() *policies.Set { panic("policy registry exploded") }
+	f.input(t, dialog.Input{Kind: dialog.InputChoice, Data: "go"})
+	f.svc.Engine.Policies = good
+	if got := f.consumer.keys(); got[len(got)-1] != "error.internal" {
+		t.Fatalf("sent %v, want the generic apology last", got)
+	}
+	if s := f.session(t); s.State != dialog.StatePrivacy {
+		t.Errorf("a failed turn changed the session: %s", s.State)
+	}
+	if pending, _ := f.svc.Store.Pending(0); len(pending) != 0 {
+		t.Errorf("the failed input is still pending: %v", pending)
+	}
+	// The conversation carries on.
+	f.input(t, dialog.Input{Kind: dialog.InputChoice, Data: "go"})
+	if s := f.session(t); s.State != dialog.StateContacted {
+		t.Errorf("after recovery the state is %s", s.State)
+	}
+}
+
+func TestRelayKeepsOrderWhenASendFails(t *testing.T) {
+	f := newFixture(t)
+	f.consumer.fail = errors.New("telegram: 502 bad gateway")
+	if err := f.svc.Submit(dialog.Input{Key: "a", Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: "amex-se", Channel: "test", Chat: "c1"},
+		dialog.Input{Key: "b", Kind: dialog.InputChoice, Data: "go", Channel: "test", Chat: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.ProcessInbox(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Relay(context.Background()); err == nil {
+		t.Fatal("relay reported success while the platform failed")
+	}
+	if n, _ := f.svc.Store.OutboxLen(); n != 2 {
+		t.Fatalf("outbox has %d entries after a failed send, want 2", n)
+	}
+	f.consumer.fail = nil
+	if _, err := f.svc.Relay(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(f.consumer.keys(), " "); got != "intake.greeting intake.contacted" {
+		t.Errorf("sent %s, want the greeting then the question", got)
+	}
+}
+
+func TestTimersFireOnceThroughTheStore(t *testing.T) {
+	f := newFixture(t)
+	for _, in := range []dialog.Input{
+		{Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: "amex-dk"},
+		{Kind: dialog.InputChoice, Data: "go"},
+		{Kind: dialog.InputChoice, Data: "no"},
+		{Kind: dialog.InputChoice, Data: "file"},
+	} {
+		f.input(t, in)
+	}
+	for i := 0; f.session(t).State == dialog.StateField && i < 20; i++ {
+		f.input(t, answerFor(t, f))
+	}
+	f.input(t, dialog.Input{Kind: dialog.InputChoice, Data: "submit"})
+	if s := f.session(t); s.State != dialog.StateSubmitted {
+		t.Fatalf("not filed: %s", s.State)
+	}
+	next, ok, err := f.svc.Store.NextTimer()
+	if err != nil || !ok {
+		t.Fatalf("no timer stored: %v", err)
+	}
+	f.now = time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC) // every deadline has passed
+	if _, err := f.svc.FireTimers(context.Background(), f.now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Relay(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	passed := 0
+	for _, k := range f.consumer.keys() {
+		if k == "case.deadline_passed" {
+			passed++
+		}
+	}
+	if passed == 0 {
+		t.Fatalf("consumer not told the deadline passed (first timer %+v): %v", next, f.consumer.keys())
+	}
+	before := len(f.consumer.keys())
+	if n, err := f.svc.FireTimers(context.Background(), f.now); err != nil || n != 0 {
+		t.Errorf("second firing: %d timers, %v", n, err)
+	}
+	if _, ok, _ := f.svc.Store.NextTimer(); ok {
+		t.Error("timers left after every deadline passed")
+	}
+	if len(f.consumer.keys()) != before {
+		t.Error("a timer fired twice")
+	}
+}
+
+// answerFor gives a valid answer to the question the session is on.
+func answerFor(t testing.TB, f *fixture) dialog.Input {
+	s := f.session(t)
+	p, _ := f.svc.Engine.Policies().Get(s.Issuer)
+	field, _ := p.Field(s.Field)
+	switch field.Type {
+	case policies.FieldChoice:
+		return dialog.Input{Kind: dialog.InputChoice, Data: "choice:" + field.Choices[0].ID}
+	case policies.FieldAttachments, policies.FieldReference:
+		if field.Type == policies.FieldAttachments {
+			return dialog.Input{Kind: dialog.InputChoice, Data: "done"}
+		}
+		return dialog.Input{Kind: dialog.InputChoice, Data: "skip"}
+	case policies.FieldDate:
+		return dialog.Input{Kind: dialog.InputMessage, Text: "2026-12-01"}
+	case policies.FieldText:
+		return dialog.Input{Kind: dialog.InputMessage, Text: "Aarhus"}
+	}
+	return dialog.Input{Kind: dialog.InputMessage, Text: "The shop charged me twice for one purchase."}
+}
+
+// BenchmarkDurableTurn is one intake turn through bot and store: load the
+// session, run the dialog, save session, outbox and "input done" in one
+// synced transaction. Compare with store's BenchmarkBareTxn in the same run:
+//
+//	go test -run '^$' -bench 'DurableTurn|BareTxn' -benchmem ./bot ./store
+func BenchmarkDurableTurn(b *testing.B) {
+	f := newFixture(b)
+	f.input(b, dialog.Input{Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: "amex-se"})
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		// Alternate between two states so every turn does real work.
+		in := dialog.Input{Key: fmt.Sprintf("bench:%d", i), Kind: dialog.InputCommand, Command: dialog.CommandLanguage, Arg: []string{"sv", "en"}[i%2],
+			Channel: "test", Chat: "c1"}
+		if err := f.svc.Submit(in); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if n, err := f.svc.ProcessInbox(ctx); err != nil || n != 1 {
+			b.Fatalf("handled %d: %v", n, err)
+		}
+	}
+}
