@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"ombud/dialog"
@@ -29,6 +30,9 @@ type Service struct {
 	Consumers map[string]Sender
 	// Agents sends outputs for the agents' desk; nil drops them (logged).
 	Agents Sender
+
+	wakeOnce                         sync.Once
+	wakeInbox, wakeRelay, wakeTimers chan struct{}
 }
 
 // batch bounds how many inbox, outbox or timer entries one pass reads.
@@ -171,9 +175,21 @@ func (s *Service) runEngine(ctx context.Context, turn dialog.Turn, in dialog.Inp
 	return s.Engine.Handle(ctx, turn, in)
 }
 
-// FireTimers feeds every deadline timer due at now into the inbox, as
-// inputs with a key of their own so a timer fires once, then handles them.
+// FireTimers queues every deadline timer due at now and handles the inbox.
+// It returns how many timers it queued.
 func (s *Service) FireTimers(ctx context.Context, now time.Time) (int, error) {
+	n, err := s.queueDueTimers(now)
+	if err != nil || n == 0 {
+		return n, err
+	}
+	_, err = s.ProcessInbox(ctx)
+	return n, err
+}
+
+// queueDueTimers moves due timers into the inbox, as inputs with a key of
+// their own: if the process dies between queueing and clearing a timer,
+// the next pass queues it again and the inbox drops the duplicate.
+func (s *Service) queueDueTimers(now time.Time) (int, error) {
 	timers, err := s.Store.DueTimers(now, batch)
 	if err != nil {
 		return 0, fmt.Errorf("bot: read timers: %w", err)
@@ -202,13 +218,15 @@ func (s *Service) FireTimers(ctx context.Context, now time.Time) (int, error) {
 	}); err != nil {
 		return 0, fmt.Errorf("bot: clear fired timers: %w", err)
 	}
-	_, err = s.ProcessInbox(ctx)
-	return len(timers), err
+	return len(timers), nil
 }
 
-// Relay sends the outbox in order. An entry leaves the outbox only after
-// its platform accepted it; on a failure the relay stops, so later entries
-// never overtake it, and the entry is retried on the next pass.
+// Relay sends the outbox in order, one entry at a time, and returns how
+// many it sent. An entry leaves the outbox only after its platform accepted
+// it (or refused it for good); on a failure the relay stops, so later
+// entries never overtake it, and the entry is tried again on the next pass.
+// The terminal uses it; a server runs RunRelay, which paces destinations in
+// parallel.
 func (s *Service) Relay(ctx context.Context) (int, error) {
 	sent := 0
 	for {
@@ -220,21 +238,110 @@ func (s *Service) Relay(ctx context.Context) (int, error) {
 			return sent, nil
 		}
 		for _, item := range items {
-			sender := s.senderFor(item.Output)
-			if sender == nil {
-				s.Log.Warn("no sender for output; dropped", "to", item.Output.To, "channel", item.Output.Channel, "case", item.Output.Case, "key", item.Output.Key)
-			} else if err := sender.Send(ctx, item.Output); err != nil {
-				if rerr := s.Store.Retry(item.Seq, s.Now(), err.Error()); rerr != nil {
-					return sent, fmt.Errorf("bot: mark retry: %w", rerr)
-				}
-				return sent, fmt.Errorf("bot: send %s to %s: %w", item.Output.Key, item.Output.To, err)
-			}
-			if err := s.Store.MarkSent(item.Seq); err != nil {
-				return sent, fmt.Errorf("bot: mark sent: %w", err)
+			if err := s.deliver(ctx, item); err != nil {
+				return sent, err
 			}
 			sent++
 		}
 	}
+}
+
+// deliver sends one outbox entry and records the result: sent, dropped as
+// undeliverable, or due again later. The returned error means the entry is
+// still queued.
+func (s *Service) deliver(ctx context.Context, item store.OutboxItem) error {
+	out := item.Output
+	sender := s.senderFor(out)
+	if sender == nil {
+		s.Log.Warn("no sender for output; dropped", "to", out.To, "channel", out.Channel, "case", out.Case, "key", out.Key)
+		return s.markSent(item)
+	}
+	if out.To == dialog.ToConsumer && s.blocked(out) {
+		s.Log.Info("consumer has blocked the bot; message dropped", "channel", out.Channel, "chat", out.Chat, "case", out.Case, "key", out.Key)
+		return s.markSent(item)
+	}
+	err := sender.Send(ctx, out)
+	var retry *RetryAfterError
+	switch {
+	case err == nil:
+		return s.markSent(item)
+	case errors.Is(err, ErrUndeliverable):
+		s.Log.Warn("message undeliverable; dropped", "err", err, "to", out.To, "channel", out.Channel, "chat", out.Chat, "case", out.Case, "key", out.Key)
+		return s.undeliverable(item, err)
+	case errors.As(err, &retry):
+		s.retry(item, retry.Wait, err)
+	default:
+		s.retry(item, backoff(item.Attempts), err)
+	}
+	return fmt.Errorf("bot: send %s to %s: %w", out.Key, out.To, err)
+}
+
+func (s *Service) markSent(item store.OutboxItem) error {
+	if err := s.Store.MarkSent(item.Seq); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("bot: mark sent: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) retry(item store.OutboxItem, wait time.Duration, cause error) {
+	if err := s.Store.Retry(item.Seq, s.Now().Add(wait), cause.Error()); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.Log.Error("could not reschedule a failed send", "err", err, "seq", item.Seq)
+	}
+}
+
+// backoff is the wait before the next try after attempts failures: 1 s
+// doubling to at most 5 minutes.
+func backoff(attempts int) time.Duration {
+	d := time.Second
+	for i := 0; i < attempts && d < 5*time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, 5*time.Minute)
+}
+
+// blocked reports whether the consumer of out has blocked the bot.
+func (s *Service) blocked(out dialog.Output) bool {
+	var blocked bool
+	_ = s.Store.View(func(tx *store.Tx) error {
+		sess, err := tx.Session(dialog.SessionKey(out.Channel, out.Chat))
+		blocked = err == nil && sess.Blocked
+		return nil
+	})
+	return blocked
+}
+
+// undeliverable drops an entry the platform refused for good. For a
+// consumer message it marks the conversation blocked and warns the agents,
+// in one transaction with the drop.
+func (s *Service) undeliverable(item store.OutboxItem, cause error) error {
+	out := item.Output
+	err := s.Store.Update(func(tx *store.Tx) error {
+		if out.To == dialog.ToConsumer {
+			key := dialog.SessionKey(out.Channel, out.Chat)
+			sess, err := tx.Session(key)
+			if err == nil {
+				sess.Blocked = true
+				if err := tx.PutSession(key, sess); err != nil {
+					return err
+				}
+			}
+			if out.Case != "" {
+				warn := dialog.Output{
+					To: dialog.ToAgents, Channel: out.Channel, Chat: out.Chat, Case: out.Case, Issuer: out.Issuer,
+					Key:  "agent.undeliverable",
+					Text: s.Engine.Catalog.Printer("en").Text("agent.undeliverable", map[string]any{"Case": out.Case, "Reason": cause.Error()}),
+				}
+				if err := tx.AddOutbox(warn); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.DropOutbox(item.Seq)
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("bot: drop undeliverable: %w", err)
+	}
+	return nil
 }
 
 func (s *Service) senderFor(out dialog.Output) Sender {

@@ -50,6 +50,10 @@ const (
 	prefixLang   = "lang:"
 )
 
+// MaxAttachmentBytes is the largest file Ombud accepts: Telegram bots
+// cannot download more than 20 MB, so agents could never open a larger one.
+const MaxAttachmentBytes = 20 << 20
+
 // maxBack bounds the /back history kept in a session.
 const maxBack = 64
 
@@ -134,6 +138,7 @@ func (t *turn) pushBack(p Position) {
 
 // handleConsumer runs a consumer's message, button or command.
 func (t *turn) handleConsumer() error {
+	t.s.Blocked = false // they wrote to us, so they can hear us again
 	if t.in.Kind == InputCommand {
 		return t.command(t.in.Command, cleanText(t.in.Arg))
 	}
@@ -345,6 +350,10 @@ func (t *turn) answerField() error {
 	case t.in.Data == dataSkip && !f.Required:
 		t.setAnswer(f.ID, Answer{Skipped: true})
 	case f.Type == policies.FieldAttachments:
+		if t.in.Attachment != nil && t.in.Attachment.Size > MaxAttachmentBytes {
+			t.reprompt(&invalid{key: "validate.file_too_large", data: map[string]any{"MB": MaxAttachmentBytes >> 20}})
+			return nil
+		}
 		if t.in.Attachment != nil {
 			a := t.s.Answers[f.ID]
 			a.Attachments = append(a.Attachments, *t.in.Attachment)

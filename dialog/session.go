@@ -54,6 +54,9 @@ type Session struct {
 	Sources map[string]string `json:"sources,omitempty"`
 	// Back is the stack of earlier positions for /back.
 	Back []Position `json:"back,omitempty"`
+	// Blocked: the platform refused our last message for good (the
+	// consumer blocked the bot). Nothing is sent until they write again.
+	Blocked bool `json:"blocked,omitempty"`
 	// Case is the complaint this conversation filed last; messages after
 	// submission go to it.
 	Case      string    `json:"case,omitempty"`

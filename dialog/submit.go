@@ -212,6 +212,10 @@ func (t *turn) caseMessage() error {
 		return t.greet("")
 	}
 	text := cleanText(t.in.Text)
+	if t.in.Attachment != nil && t.in.Attachment.Size > MaxAttachmentBytes {
+		t.sayKey("validate.file_too_large", map[string]any{"MB": MaxAttachmentBytes >> 20})
+		return nil
+	}
 	if t.in.Attachment != nil {
 		name := t.in.Attachment.Name
 		if name == "" {

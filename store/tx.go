@@ -192,3 +192,18 @@ func (tx *Tx) putTimer(t dialog.Timer) error {
 	}
 	return tx.txn.Set(append(caseTimersPrefix(t.Case), key...), nil)
 }
+
+// DropOutbox removes an outbox entry inside a turn, as when a platform
+// refused it for good and the warning that replaces it must be queued in the
+// same transaction. An entry no longer there is an error wrapping
+// ErrNotFound.
+func (tx *Tx) DropOutbox(seq uint64) error {
+	key := seqKey(prefixOutbox, seq)
+	if _, err := tx.txn.Get(key); err != nil {
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return fmt.Errorf("store: drop outbox %d: %w", seq, ErrNotFound)
+		}
+		return fmt.Errorf("store: drop outbox %d: %w", seq, err)
+	}
+	return tx.txn.Delete(key)
+}

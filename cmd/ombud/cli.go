@@ -43,6 +43,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"serve", "[--data DIR] [--http ADDR]", "run Ombud on Telegram, with the deadline scheduler and health checks", runServe},
 		{"chat", "[--issuer ID] [--lang L] [--data DIR]", "file and follow a complaint in the terminal, with a local agent desk", runChat},
 		{"policy", "check|explain ...", "check or explain issuer policies", runPolicy},
 		{"deadline", "--country SE|DK --from YYYY-MM-DD --working-days N", "print a due date in working or calendar days", runDeadline},

@@ -1,0 +1,274 @@
+package bot
+
+import (
+	"context"
+	"hash/fnv"
+	"sync"
+	"time"
+
+	"ombud/dialog"
+	"ombud/store"
+)
+
+// RunOptions tunes a running service.
+type RunOptions struct {
+	// Workers handle inputs in parallel, each conversation always on the
+	// same worker so its inputs stay in order; 0 means 8.
+	Workers int
+	// Senders is how many destinations are sent to at once; 0 means 16.
+	Senders int
+	// Poll is how often the loops look again without being woken; 0
+	// means one second.
+	Poll time.Duration
+	// FlushTimeout bounds the last relay pass at shutdown; 0 means 3 s.
+	FlushTimeout time.Duration
+}
+
+// Run handles the inbox, relays the outbox and fires deadline timers until
+// ctx ends. Then it finishes the turns in flight, makes one last relay pass
+// (bounded by FlushTimeout) and returns. Adapters call Wake after queueing
+// inputs.
+func (s *Service) Run(ctx context.Context, opts RunOptions) error {
+	if opts.Workers <= 0 {
+		opts.Workers = 8
+	}
+	if opts.Senders <= 0 {
+		opts.Senders = 16
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = time.Second
+	}
+	if opts.FlushTimeout <= 0 {
+		opts.FlushTimeout = 3 * time.Second
+	}
+	s.initWake()
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); s.runInbox(ctx, opts) }()
+	go func() { defer wg.Done(); s.runRelay(ctx, opts) }()
+	go func() { defer wg.Done(); s.runTimers(ctx, opts) }()
+	wg.Wait()
+
+	flush, cancel := context.WithTimeout(context.Background(), opts.FlushTimeout)
+	defer cancel()
+	s.relayPass(flush, opts)
+	return nil
+}
+
+// Wake tells the loops there is new work, so they need not wait for the
+// next poll.
+func (s *Service) Wake() {
+	s.initWake()
+	for _, ch := range []chan struct{}{s.wakeInbox, s.wakeRelay, s.wakeTimers} {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (s *Service) initWake() {
+	s.wakeOnce.Do(func() {
+		s.wakeInbox = make(chan struct{}, 1)
+		s.wakeRelay = make(chan struct{}, 1)
+		s.wakeTimers = make(chan struct{}, 1)
+	})
+}
+
+func (s *Service) wakeOne(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// wait blocks until woken, the poll interval passes or ctx ends; it
+// reports false when ctx ended.
+func wait(ctx context.Context, wake <-chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-wake:
+	case <-t.C:
+	}
+	return true
+}
+
+// runInbox hands pending inputs to workers by conversation, waits for the
+// batch and looks again. A turn in flight when ctx ends still completes:
+// handle does not take ctx into the store transaction.
+func (s *Service) runInbox(ctx context.Context, opts RunOptions) {
+	for {
+		items, err := s.Store.Pending(batch * 10)
+		if err != nil {
+			s.Log.Error("read inbox", "err", err)
+		}
+		if len(items) > 0 {
+			s.handleBatch(ctx, items, opts.Workers)
+			s.wakeOne(s.wakeRelay)
+			s.wakeOne(s.wakeTimers)
+			if ctx.Err() != nil {
+				return
+			}
+			continue
+		}
+		if !wait(ctx, s.wakeInbox, opts.Poll) {
+			return
+		}
+	}
+}
+
+func (s *Service) handleBatch(ctx context.Context, items []store.InboxItem, workers int) {
+	queues := make([][]store.InboxItem, workers)
+	for _, item := range items {
+		w := int(conversationHash(item.Input) % uint32(workers))
+		queues[w] = append(queues[w], item)
+	}
+	var wg sync.WaitGroup
+	for _, q := range queues {
+		if len(q) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func(q []store.InboxItem) {
+			defer wg.Done()
+			for _, item := range q {
+				if ctx.Err() != nil {
+					return // stopping: the rest stays in the inbox for the next start
+				}
+				s.showTyping(ctx, item.Input)
+				if err := s.handle(ctx, item); err != nil {
+					s.Log.Error("turn not saved; the input stays in the inbox", "err", err, "chat", item.Input.Chat, "case", item.Input.Case)
+					return // keep this conversation's order: try again next pass
+				}
+			}
+		}(q)
+	}
+	wg.Wait()
+}
+
+// conversationHash places a conversation on a worker: consumer inputs by
+// chat, agent and timer inputs by case.
+func conversationHash(in dialog.Input) uint32 {
+	h := fnv.New32a()
+	if in.Case != "" && (in.Kind == dialog.InputAgent || in.Kind == dialog.InputTimer) {
+		h.Write([]byte("case:" + in.Case))
+	} else {
+		h.Write([]byte(in.Channel + ":" + in.Chat))
+	}
+	return h.Sum32()
+}
+
+// runRelay sends the outbox: the oldest entry of every destination at
+// once, so one slow or rate-limited chat never holds up the others, while
+// each destination's own messages keep their order.
+func (s *Service) runRelay(ctx context.Context, opts RunOptions) {
+	for {
+		next := s.relayPass(ctx, opts)
+		if ctx.Err() != nil {
+			return
+		}
+		if next == 0 {
+			continue // sent something: look again at once
+		}
+		if !wait(ctx, s.wakeRelay, min(next, opts.Poll)) {
+			return
+		}
+	}
+}
+
+// relayPass sends the head of every destination that is due. It returns 0
+// if it sent anything, else how long until the earliest entry is due (or
+// the poll interval when the outbox is empty).
+func (s *Service) relayPass(ctx context.Context, opts RunOptions) time.Duration {
+	items, err := s.Store.Outbox(batch * 10)
+	if err != nil {
+		s.Log.Error("read outbox", "err", err)
+		return opts.Poll
+	}
+	now := s.Now()
+	seen := map[string]bool{}
+	var heads []store.OutboxItem
+	earliest := opts.Poll
+	for _, item := range items {
+		dest := destination(item.Output)
+		if seen[dest] {
+			continue
+		}
+		seen[dest] = true
+		if wait := item.NotBefore.Sub(now); wait > 0 {
+			earliest = min(earliest, wait)
+			continue
+		}
+		heads = append(heads, item)
+	}
+	if len(heads) == 0 {
+		return earliest
+	}
+	sem := make(chan struct{}, opts.Senders)
+	var wg sync.WaitGroup
+	for _, item := range heads {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(item store.OutboxItem) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := s.deliver(ctx, item); err != nil {
+				s.Log.Warn("send failed; will retry", "err", err, "to", item.Output.To, "chat", item.Output.Chat, "case", item.Output.Case, "attempt", item.Attempts+1)
+			}
+		}(item)
+	}
+	wg.Wait()
+	return 0
+}
+
+// destination names the queue an output keeps its order in.
+func destination(out dialog.Output) string {
+	if out.To == dialog.ToAgents {
+		return "agents:" + out.Issuer + ":" + out.Case
+	}
+	return "consumer:" + out.Channel + ":" + out.Chat
+}
+
+// runTimers sleeps until the earliest deadline timer, then fires what is
+// due. It reads the index, never the complaints.
+func (s *Service) runTimers(ctx context.Context, opts RunOptions) {
+	for {
+		n, err := s.queueDueTimers(s.Now())
+		if err != nil {
+			s.Log.Error("fire timers", "err", err)
+		}
+		if n > 0 {
+			s.wakeOne(s.wakeInbox)
+		}
+		sleep := time.Hour
+		if next, ok, err := s.Store.NextTimer(); err == nil && ok {
+			// At least a moment, so a timer that keeps failing cannot spin.
+			sleep = max(next.At.Sub(s.Now()), 50*time.Millisecond)
+		}
+		if !wait(ctx, s.wakeTimers, min(sleep, time.Hour)) {
+			return
+		}
+	}
+}
+
+// Typist is a consumer channel that can show "typing…" while a turn waits.
+type Typist interface {
+	Typing(ctx context.Context, chat string)
+}
+
+// showTyping tells a consumer the bot is on it when their input has waited
+// in the inbox for more than a second, as under load.
+func (s *Service) showTyping(ctx context.Context, in dialog.Input) {
+	if in.Kind == dialog.InputAgent || in.Kind == dialog.InputTimer || in.At.IsZero() || s.Now().Sub(in.At) < time.Second {
+		return
+	}
+	if t, ok := s.Consumers[in.Channel].(Typist); ok {
+		go t.Typing(context.WithoutCancel(ctx), in.Chat)
+	}
+}

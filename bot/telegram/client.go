@@ -1,0 +1,141 @@
+// Package telegram is Ombud's Telegram adapter and the only importer of
+// github.com/go-telegram/bot. It turns updates into dialog inputs, makes
+// them durable before Telegram is told they arrived (long polling with a
+// stored offset, or a webhook that checks its secret), and sends outputs
+// paced to Telegram's limits, honouring retry_after.
+//
+// go-telegram/bot confirms updates before its handlers run, so the
+// getUpdates loop is ours; the library builds the send requests, keyboards
+// and models.
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+	"golang.org/x/time/rate"
+
+	"ombud/store"
+)
+
+// Channel is the consumer channel name of Telegram conversations.
+const Channel = "telegram"
+
+// DefaultAPIURL is Telegram's own Bot API server.
+const DefaultAPIURL = "https://api.telegram.org"
+
+// Config configures a Client.
+type Config struct {
+	Token  string
+	APIURL string // DefaultAPIURL if empty; a self-hosted Bot API server or a test fake otherwise
+	Log    *slog.Logger
+	Store  *store.Store
+	// Wake is called after inputs are queued, so the service handles them
+	// at once.
+	Wake func()
+	// GlobalRate is messages per second across all chats; 0 means 30.
+	GlobalRate float64
+	// ChatRate is messages per second to one chat; 0 means 1, with
+	// ChatBurst (0 means 3) allowed at once.
+	ChatRate  float64
+	ChatBurst int
+	// PollTimeout is the long-poll wait of getUpdates; 0 means 25 s.
+	PollTimeout time.Duration
+}
+
+// Client talks to one bot.
+type Client struct {
+	cfg  Config
+	api  *tgbot.Bot
+	http *http.Client
+	log  *slog.Logger
+
+	global *rate.Limiter
+
+	mu          sync.Mutex
+	chats       map[int64]*chatPace
+	pausedUntil time.Time // a 429 stops every send of the bot until then
+}
+
+// chatPace paces one chat; idle ones are forgotten, so an idle chat costs
+// no memory.
+type chatPace struct {
+	limiter *rate.Limiter
+	used    time.Time
+}
+
+// New prepares a client; it makes no call. Check verifies the token.
+func New(cfg Config) (*Client, error) {
+	if cfg.Token == "" {
+		return nil, errors.New("telegram: no bot token")
+	}
+	if cfg.APIURL == "" {
+		cfg.APIURL = DefaultAPIURL
+	}
+	cfg.APIURL = strings.TrimRight(cfg.APIURL, "/")
+	if cfg.GlobalRate <= 0 {
+		cfg.GlobalRate = 30
+	}
+	if cfg.ChatRate <= 0 {
+		cfg.ChatRate = 1
+	}
+	if cfg.ChatBurst <= 0 {
+		cfg.ChatBurst = 3
+	}
+	if cfg.PollTimeout <= 0 {
+		cfg.PollTimeout = 25 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Wake == nil {
+		cfg.Wake = func() {}
+	}
+	// The client's timeout must outlast a long poll.
+	httpClient := &http.Client{Timeout: cfg.PollTimeout + 15*time.Second}
+	api, err := tgbot.New(cfg.Token,
+		tgbot.WithServerURL(cfg.APIURL),
+		tgbot.WithSkipGetMe(),
+		tgbot.WithHTTPClient(cfg.PollTimeout, httpClient),
+		tgbot.WithErrorsHandler(func(err error) { cfg.Log.Warn("telegram library", "err", redact(err.Error(), cfg.Token)) }),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %s", redact(err.Error(), cfg.Token))
+	}
+	return &Client{
+		cfg: cfg, api: api, http: httpClient, log: cfg.Log,
+		global: rate.NewLimiter(rate.Limit(cfg.GlobalRate), max(1, int(cfg.GlobalRate))),
+		chats:  map[int64]*chatPace{},
+	}, nil
+}
+
+// Check asks Telegram who the bot is, so a wrong token fails at start with
+// a clear message.
+func (c *Client) Check(ctx context.Context) (*models.User, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	me, err := c.api.GetMe(ctx)
+	if errors.Is(err, tgbot.ErrorUnauthorized) || errors.Is(err, tgbot.ErrorNotFound) {
+		return nil, errors.New("telegram: the bot token was refused (401); check TELEGRAM_BOT_TOKEN")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("telegram: getMe: %s", redact(err.Error(), c.cfg.Token))
+	}
+	return me, nil
+}
+
+// redact removes the token from a message: it is part of every API URL.
+func redact(s, token string) string {
+	if token == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, token, "***")
+}

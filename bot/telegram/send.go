@@ -1,0 +1,196 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+	"golang.org/x/time/rate"
+
+	"ombud/bot"
+	"ombud/dialog"
+	"ombud/locales"
+)
+
+// maxMessage is Telegram's limit for one message, in UTF-16 code units.
+const maxMessage = 4096
+
+// Send delivers one output to its chat: split at line boundaries when it
+// is longer than Telegram allows, with its buttons as an inline keyboard
+// on the last part. It waits for the chat's and the bot's pace first.
+//
+// Telegram has no idempotency key: if a send times out after Telegram
+// accepted it, the relay sends it again and the consumer sees it twice.
+// Delivery is at least once, never at most once.
+func (c *Client) Send(ctx context.Context, out dialog.Output) error {
+	chatID, err := strconv.ParseInt(out.Chat, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: chat id %q is not a Telegram chat", bot.ErrUndeliverable, out.Chat)
+	}
+	parts := split(out.Text, maxMessage)
+	for i, part := range parts {
+		if err := c.pace(ctx, chatID); err != nil {
+			return err
+		}
+		params := &tgbot.SendMessageParams{ChatID: chatID, Text: part}
+		if i == len(parts)-1 && len(out.Buttons) > 0 {
+			params.ReplyMarkup = keyboard(out.Buttons)
+		}
+		if _, err := c.api.SendMessage(ctx, params); err != nil {
+			return c.classify(err)
+		}
+	}
+	return nil
+}
+
+// classify maps Telegram's answers to what the relay should do.
+func (c *Client) classify(err error) error {
+	var tooMany *tgbot.TooManyRequestsError
+	msg := redact(err.Error(), c.cfg.Token)
+	switch {
+	case errors.As(err, &tooMany):
+		wait := time.Duration(max(tooMany.RetryAfter, 1)) * time.Second
+		c.pauseAll(wait)
+		return &bot.RetryAfterError{Wait: wait, Err: errors.New(msg)}
+	case errors.Is(err, tgbot.ErrorForbidden):
+		return fmt.Errorf("%w: %s", bot.ErrUndeliverable, msg) // blocked by the user, or kicked
+	case errors.Is(err, tgbot.ErrorBadRequest) && strings.Contains(strings.ToLower(msg), "chat not found"):
+		return fmt.Errorf("%w: %s", bot.ErrUndeliverable, msg)
+	}
+	return errors.New(msg)
+}
+
+// pauseAll stops every send of the bot until wait has passed: Telegram's
+// 429 applies to the bot, not to one chat.
+func (c *Client) pauseAll(wait time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if until := time.Now().Add(wait); until.After(c.pausedUntil) {
+		c.pausedUntil = until
+	}
+}
+
+// pace waits for a 429 pause to end, then for the chat's and the bot's
+// rate limiters.
+func (c *Client) pace(ctx context.Context, chatID int64) error {
+	c.mu.Lock()
+	paused := time.Until(c.pausedUntil)
+	lim := c.chatLimiter(chatID)
+	c.mu.Unlock()
+	if paused > 0 {
+		t := time.NewTimer(paused)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	if err := lim.Wait(ctx); err != nil {
+		return err
+	}
+	return c.global.Wait(ctx)
+}
+
+// chatLimiter returns the chat's limiter, forgetting chats idle for a
+// minute so memory follows active chats only. c.mu must be held.
+func (c *Client) chatLimiter(chatID int64) *rate.Limiter {
+	now := time.Now()
+	p, ok := c.chats[chatID]
+	if !ok {
+		if len(c.chats) >= 1024 {
+			for id, q := range c.chats {
+				if now.Sub(q.used) > time.Minute {
+					delete(c.chats, id)
+				}
+			}
+		}
+		p = &chatPace{limiter: rate.NewLimiter(rate.Limit(c.cfg.ChatRate), c.cfg.ChatBurst)}
+		c.chats[chatID] = p
+	}
+	p.used = now
+	return p.limiter
+}
+
+// keyboard turns the dialog's button rows into an inline keyboard.
+func keyboard(rows [][]dialog.Button) *models.InlineKeyboardMarkup {
+	kb := &models.InlineKeyboardMarkup{}
+	for _, row := range rows {
+		var r []models.InlineKeyboardButton
+		for _, b := range row {
+			r = append(r, models.InlineKeyboardButton{Text: b.Label, CallbackData: b.Data})
+		}
+		kb.InlineKeyboard = append(kb.InlineKeyboard, r)
+	}
+	return kb
+}
+
+// split cuts text into parts of at most limit UTF-16 code units, at line
+// breaks where it can, else at spaces, else anywhere.
+func split(text string, limit int) []string {
+	var parts []string
+	for utf16Len(text) > limit {
+		cut := prefixWithin(text, limit)
+		if i := strings.LastIndex(cut, "\n"); i > 0 {
+			cut = cut[:i+1]
+		} else if i := strings.LastIndex(cut, " "); i > 0 {
+			cut = cut[:i+1]
+		}
+		parts = append(parts, strings.TrimRight(cut, "\n "))
+		text = strings.TrimLeft(text[len(cut):], "\n")
+	}
+	if strings.TrimSpace(text) != "" || len(parts) == 0 {
+		parts = append(parts, text)
+	}
+	return parts
+}
+
+// prefixWithin is the longest prefix of s of at most limit UTF-16 units.
+func prefixWithin(s string, limit int) string {
+	n := 0
+	for i, r := range s {
+		w := len(utf16.Encode([]rune{r}))
+		if n+w > limit {
+			return s[:i]
+		}
+		n += w
+	}
+	return s
+}
+
+func utf16Len(s string) int { return len(utf16.Encode([]rune(s))) }
+
+// SetCommands sets the command menu in every language, with English as
+// the default for other languages.
+func (c *Client) SetCommands(ctx context.Context, catalog *locales.Catalog) error {
+	names := []string{dialog.CommandNew, dialog.CommandStatus, dialog.CommandBack, dialog.CommandCancel, dialog.CommandLanguage, dialog.CommandHelp}
+	for _, lang := range append([]string{""}, catalog.Languages()...) {
+		pr := catalog.Printer(lang)
+		var cmds []models.BotCommand
+		for _, n := range names {
+			cmds = append(cmds, models.BotCommand{Command: n, Description: pr.Text("command."+n, nil)})
+		}
+		if _, err := c.api.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: cmds, LanguageCode: lang}); err != nil {
+			return fmt.Errorf("telegram: setMyCommands %q: %s", lang, redact(err.Error(), c.cfg.Token))
+		}
+	}
+	return nil
+}
+
+// Typing shows "typing…" in a chat while a slow turn is worked on. It is
+// best effort.
+func (c *Client) Typing(ctx context.Context, chat string) {
+	id, err := strconv.ParseInt(chat, 10, 64)
+	if err != nil {
+		return
+	}
+	if _, err := c.api.SendChatAction(ctx, &tgbot.SendChatActionParams{ChatID: id, Action: models.ChatActionTyping}); err != nil {
+		c.log.Debug("telegram sendChatAction", "err", redact(err.Error(), c.cfg.Token))
+	}
+}

@@ -1,0 +1,419 @@
+// Package telegramtest is a fake of the Telegram Bot API for tests: an
+// httptest server that speaks the platform's wire format (POST
+// /bot<token>/<method> with multipart or URL-encoded form fields, answers
+// {"ok":true,"result":...}), keeps a queue of updates with getUpdates'
+// long-poll and offset semantics, records what the bot sends, and can be
+// told to answer 429 with retry_after, 5xx or 403.
+package telegramtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+)
+
+// Sent is one message the bot sent.
+type Sent struct {
+	ChatID      int64
+	Text        string
+	ReplyMarkup string // the inline keyboard as JSON, if any
+	At          time.Time
+}
+
+// Failure is an error answer the fake gives instead of doing a call.
+type Failure struct {
+	Status     int    // HTTP status, e.g. 429, 502, 403
+	RetryAfter int    // seconds, for 429
+	Text       string // description
+}
+
+// inFlightGrace is how long after a 429 a send may still arrive without
+// counting as a violation: it may have left before the 429 was received.
+const inFlightGrace = 200 * time.Millisecond
+
+// Server is the fake Bot API.
+type Server struct {
+	*httptest.Server
+	Token string
+
+	mu        sync.Mutex
+	updates   []models.Update // not yet confirmed
+	nextID    int64
+	nextMsgID int
+	sent      []Sent
+	calls     map[string]int
+	answered  map[string]bool // callback query ids answered
+	commands  map[string]string
+	webhook   struct{ URL, Secret string }
+	files     map[string]models.File
+	// pausedUntil is when a 429 given by Fail429 ends; a send before it is
+	// recorded as a violation.
+	pausedUntil  time.Time
+	pauseStarted time.Time
+	violations   []string
+	changed      chan struct{}
+
+	// Fail, if set, is asked before every call; a non-nil Failure is
+	// answered instead of the call.
+	Fail func(method string, form map[string]string) *Failure
+}
+
+// New starts a fake for the bot token.
+func New(token string) *Server {
+	s := &Server{
+		Token: token, nextID: 1000, nextMsgID: 1,
+		calls: map[string]int{}, answered: map[string]bool{}, commands: map[string]string{},
+		files: map[string]models.File{}, changed: make(chan struct{}),
+	}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// URL of the API, for TELEGRAM_API_URL.
+func (s *Server) APIURL() string { return s.Server.URL }
+
+func (s *Server) notify() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// Add queues an update and returns its update_id.
+func (s *Server) Add(u models.Update) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	u.ID = s.nextID
+	s.updates = append(s.updates, u)
+	s.notify()
+	return u.ID
+}
+
+// Text queues a text message from a user in a private chat.
+func (s *Server) Text(chatID int64, lang, text string) int64 {
+	s.mu.Lock()
+	s.nextMsgID++
+	id := s.nextMsgID
+	s.mu.Unlock()
+	msg := &models.Message{
+		ID: id, Date: int(time.Now().Unix()), Text: text,
+		Chat: models.Chat{ID: chatID, Type: models.ChatTypePrivate},
+		From: &models.User{ID: chatID, FirstName: "Test", LanguageCode: lang},
+	}
+	if strings.HasPrefix(text, "/") {
+		cmd, _, _ := strings.Cut(text, " ")
+		msg.Entities = []models.MessageEntity{{Type: models.MessageEntityTypeBotCommand, Offset: 0, Length: utf16Len(cmd)}}
+	}
+	return s.Add(models.Update{Message: msg})
+}
+
+// Press queues a press of an inline button with callback data.
+func (s *Server) Press(chatID int64, lang, data string) int64 {
+	s.mu.Lock()
+	s.nextMsgID++
+	id := s.nextMsgID
+	s.mu.Unlock()
+	return s.Add(models.Update{CallbackQuery: &models.CallbackQuery{
+		ID: fmt.Sprintf("cb%d", id), Data: data, ChatInstance: "1",
+		From: models.User{ID: chatID, FirstName: "Test", LanguageCode: lang},
+		Message: models.MaybeInaccessibleMessage{Type: models.MaybeInaccessibleMessageTypeMessage,
+			Message: &models.Message{ID: id, Chat: models.Chat{ID: chatID, Type: models.ChatTypePrivate}}},
+	}})
+}
+
+// AddFile makes a file known to getFile.
+func (s *Server) AddFile(f models.File) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files[f.FileID] = f
+}
+
+// Sent returns every message sent so far.
+func (s *Server) Sent() []Sent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Sent(nil), s.sent...)
+}
+
+// SentTo returns the messages sent to one chat.
+func (s *Server) SentTo(chatID int64) []Sent {
+	var out []Sent
+	for _, m := range s.Sent() {
+		if m.ChatID == chatID {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Calls counts calls of a method.
+func (s *Server) Calls(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[method]
+}
+
+// Pending is how many updates have not been confirmed by an offset.
+func (s *Server) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.updates)
+}
+
+// Answered reports whether a callback query was answered.
+func (s *Server) Answered(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.answered[id]
+}
+
+// Commands returns the command menu set for a language ("" = default) as
+// "name=description" lines.
+func (s *Server) Commands(lang string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.commands[lang]
+}
+
+// Webhook returns the webhook URL and secret last set.
+func (s *Server) Webhook() (url, secret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.webhook.URL, s.webhook.Secret
+}
+
+// Violations lists sends made while a 429 said to wait.
+func (s *Server) Violations() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.violations...)
+}
+
+// Wait blocks until cond holds or timeout passes, checking whenever the
+// fake's state changes; it reports whether cond held.
+func (s *Server) Wait(timeout time.Duration, cond func() bool) bool {
+	deadline := time.After(timeout)
+	for {
+		s.mu.Lock()
+		changed := s.changed
+		s.mu.Unlock()
+		if cond() {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-time.After(50 * time.Millisecond): // conditions may depend on time alone
+		case <-deadline:
+			return cond()
+		}
+	}
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimPrefix(r.URL.Path, "/bot")
+	token, method, ok := strings.Cut(path, "/")
+	if !ok || r.Method != http.MethodPost {
+		writeError(w, http.StatusNotFound, "Not Found", 0)
+		return
+	}
+	if token != s.Token {
+		writeError(w, http.StatusUnauthorized, "Unauthorized", 0)
+		return
+	}
+	// A call without parameters has an empty body, even as multipart.
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "Bad Request: "+err.Error(), 0)
+		return
+	}
+	if len(body) > 0 {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if err := r.ParseMultipartForm(32 << 20); err != nil && err != http.ErrNotMultipart {
+			writeError(w, http.StatusBadRequest, "Bad Request: "+err.Error(), 0)
+			return
+		}
+	}
+	form := map[string]string{}
+	for k, v := range r.Form {
+		form[k] = v[0]
+	}
+	if r.MultipartForm != nil {
+		for k, v := range r.MultipartForm.Value {
+			form[k] = v[0]
+		}
+	}
+	s.mu.Lock()
+	s.calls[method]++
+	fail := s.Fail
+	s.mu.Unlock()
+	if fail != nil {
+		if f := fail(method, form); f != nil {
+			if f.Status == http.StatusTooManyRequests {
+				s.mu.Lock()
+				s.pauseStarted = time.Now()
+				s.pausedUntil = s.pauseStarted.Add(time.Duration(f.RetryAfter) * time.Second)
+				s.mu.Unlock()
+			}
+			writeError(w, f.Status, f.Text, f.RetryAfter)
+			return
+		}
+	}
+	switch method {
+	case "getMe":
+		writeOK(w, models.User{ID: 1, IsBot: true, FirstName: "Ombud", Username: "ombud_test_bot"})
+	case "getUpdates":
+		s.getUpdates(w, r, form)
+	case "sendMessage":
+		s.sendMessage(w, form)
+	case "answerCallbackQuery":
+		s.mu.Lock()
+		s.answered[form["callback_query_id"]] = true
+		s.notify()
+		s.mu.Unlock()
+		writeOK(w, true)
+	case "sendChatAction", "deleteWebhook":
+		writeOK(w, true)
+	case "setMyCommands":
+		var cmds []models.BotCommand
+		if err := json.Unmarshal([]byte(form["commands"]), &cmds); err != nil {
+			writeError(w, http.StatusBadRequest, "Bad Request: can't parse commands", 0)
+			return
+		}
+		var lines []string
+		for _, c := range cmds {
+			lines = append(lines, c.Command+"="+c.Description)
+		}
+		s.mu.Lock()
+		s.commands[form["language_code"]] = strings.Join(lines, "\n")
+		s.mu.Unlock()
+		writeOK(w, true)
+	case "setWebhook":
+		s.mu.Lock()
+		s.webhook.URL, s.webhook.Secret = form["url"], form["secret_token"]
+		s.mu.Unlock()
+		writeOK(w, true)
+	case "getFile":
+		s.mu.Lock()
+		f, ok := s.files[form["file_id"]]
+		s.mu.Unlock()
+		if !ok {
+			writeError(w, http.StatusBadRequest, "Bad Request: invalid file_id", 0)
+			return
+		}
+		if f.FileSize > 20<<20 {
+			writeError(w, http.StatusBadRequest, "Bad Request: file is too big", 0)
+			return
+		}
+		writeOK(w, f)
+	default:
+		writeError(w, http.StatusNotFound, "Not Found: method not found", 0)
+	}
+}
+
+// getUpdates confirms every update below offset, then returns up to limit
+// of the rest, waiting up to timeout seconds for one to arrive.
+func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, form map[string]string) {
+	offset, _ := strconv.ParseInt(form["offset"], 10, 64)
+	limit, _ := strconv.Atoi(form["limit"])
+	if limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	timeout, _ := strconv.Atoi(form["timeout"])
+	deadline := time.After(time.Duration(timeout) * time.Second)
+	for {
+		s.mu.Lock()
+		kept := s.updates[:0]
+		for _, u := range s.updates {
+			if u.ID >= offset {
+				kept = append(kept, u)
+			}
+		}
+		s.updates = kept
+		out := append([]models.Update(nil), kept[:min(limit, len(kept))]...)
+		changed := s.changed
+		s.mu.Unlock()
+		if len(out) > 0 || timeout == 0 {
+			writeOK(w, out)
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			writeOK(w, []models.Update{})
+			return
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+func (s *Server) sendMessage(w http.ResponseWriter, form map[string]string) {
+	chatID, err := strconv.ParseInt(form["chat_id"], 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "Bad Request: chat not found", 0)
+		return
+	}
+	text := form["text"]
+	if text == "" {
+		writeError(w, http.StatusBadRequest, "Bad Request: message text is empty", 0)
+		return
+	}
+	if utf16Len(text) > 4096 {
+		writeError(w, http.StatusBadRequest, "Bad Request: message is too long", 0)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	if now.Before(s.pausedUntil) {
+		// Like Telegram, refuse every send of the bot during the pause. A
+		// send arriving well after the 429 went out means the bot ignored
+		// it; those in flight at that moment could not know.
+		if now.Sub(s.pauseStarted) > inFlightGrace {
+			s.violations = append(s.violations, fmt.Sprintf("sendMessage to %d %s before retry_after ended", chatID, s.pausedUntil.Sub(now).Round(time.Millisecond)))
+		}
+		left := int(s.pausedUntil.Sub(now)/time.Second) + 1
+		writeError(w, http.StatusTooManyRequests, fmt.Sprintf("Too Many Requests: retry after %d", left), left)
+		return
+	}
+	s.nextMsgID++
+	s.sent = append(s.sent, Sent{ChatID: chatID, Text: text, ReplyMarkup: form["reply_markup"], At: now})
+	s.notify()
+	writeOK(w, models.Message{ID: s.nextMsgID, Date: int(now.Unix()), Text: text, Chat: models.Chat{ID: chatID, Type: models.ChatTypePrivate}})
+}
+
+func writeOK(w http.ResponseWriter, result any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
+}
+
+func writeError(w http.ResponseWriter, status int, description string, retryAfter int) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	body := map[string]any{"ok": false, "error_code": status, "description": description}
+	if retryAfter > 0 {
+		body["parameters"] = map[string]int{"retry_after": retryAfter}
+	}
+	json.NewEncoder(w).Encode(body)
+}
+
+// utf16Len is a string's length in UTF-16 code units, as Telegram counts.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= 0x10000 {
+			n += 2
+		} else {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ombud/bot"
+	"ombud/bot/telegram"
+	"ombud/dialog"
+	"ombud/locales"
+	"ombud/store"
+)
+
+// serveConfig is everything ombud serve reads from flags and the
+// environment. Tokens and secrets come from the environment only.
+type serveConfig struct {
+	DataDir       string
+	PoliciesDir   string
+	HTTPAddr      string
+	EncryptionKey []byte
+
+	TelegramToken  string
+	TelegramAPI    string
+	WebhookURL     string
+	WebhookSecret  string
+	TelegramRate   float64
+	ChatRate       float64
+	ShutdownBudget time.Duration
+}
+
+func runServe(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "serve", "[--data DIR] [--http ADDR] [--policies DIR]",
+		"Runs Ombud for real: Telegram for consumers (long polling, or a webhook when\n"+
+			"TELEGRAM_WEBHOOK_URL is set), the deadline scheduler, and an HTTP server with\n"+
+			"/healthz, /readyz and the webhook. Tokens come from the environment:\n"+
+			"  TELEGRAM_BOT_TOKEN (required), TELEGRAM_API_URL, TELEGRAM_WEBHOOK_URL, TELEGRAM_WEBHOOK_SECRET,\n"+
+			"  OMBUD_ENCRYPTION_KEY (hex or base64, 16, 24 or 32 bytes).")
+	cfg := serveConfig{}
+	fs.StringVar(&cfg.DataDir, "data", envOr(env, "OMBUD_DATA_DIR", "ombud-data"), "data directory ($OMBUD_DATA_DIR)")
+	fs.StringVar(&cfg.PoliciesDir, "policies", env.Getenv("OMBUD_POLICIES_DIR"), "policy folder, reloaded on change ($OMBUD_POLICIES_DIR; default: the embedded policies)")
+	fs.StringVar(&cfg.HTTPAddr, "http", envOr(env, "OMBUD_HTTP_ADDR", "127.0.0.1:8080"), "listen address for webhooks and health checks ($OMBUD_HTTP_ADDR)")
+	fs.StringVar(&cfg.TelegramAPI, "telegram-api", envOr(env, "TELEGRAM_API_URL", telegram.DefaultAPIURL), "Bot API base URL ($TELEGRAM_API_URL)")
+	fs.StringVar(&cfg.WebhookURL, "webhook-url", env.Getenv("TELEGRAM_WEBHOOK_URL"), "public URL of /telegram/webhook; empty: long polling ($TELEGRAM_WEBHOOK_URL)")
+	fs.Float64Var(&cfg.TelegramRate, "telegram-rate", 30, "messages per second to Telegram across all chats")
+	fs.Float64Var(&cfg.ChatRate, "telegram-chat-rate", 1, "messages per second to one chat (short bursts of 3 allowed)")
+	fs.DurationVar(&cfg.ShutdownBudget, "shutdown", 8*time.Second, "how long a stop may take")
+	rest, code, ok := parseFlags(env, fs, args)
+	if !ok {
+		return code
+	}
+	if len(rest) > 0 {
+		return usageError(env, fs, "unexpected argument %q", rest[0])
+	}
+	cfg.TelegramToken = env.Getenv("TELEGRAM_BOT_TOKEN")
+	cfg.WebhookSecret = env.Getenv("TELEGRAM_WEBHOOK_SECRET")
+	if cfg.TelegramToken == "" {
+		fmt.Fprint(env.Stderr, `ombud serve needs a Telegram bot token.
+
+  1. Talk to @BotFather on Telegram, send /newbot, and copy the token it gives.
+  2. Run: TELEGRAM_BOT_TOKEN=123456:ABC... ombud serve
+
+To try Ombud without a token, chat with it in the terminal:
+
+  ombud chat
+`)
+		return exitUsage
+	}
+	if cfg.WebhookURL != "" && cfg.WebhookSecret == "" {
+		return usageError(env, fs, "TELEGRAM_WEBHOOK_URL is set, so TELEGRAM_WEBHOOK_SECRET must be too (1-256 characters A-Z, a-z, 0-9, _ and -)")
+	}
+	if k := env.Getenv("OMBUD_ENCRYPTION_KEY"); k != "" {
+		key, err := decodeKey(k)
+		if err != nil {
+			return usageError(env, fs, "OMBUD_ENCRYPTION_KEY: %v", err)
+		}
+		cfg.EncryptionKey = key
+	}
+	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if err := serve(ctx, env, cfg, log); err != nil {
+		log.Error("ombud serve stopped", "err", err)
+		return exitProblems
+	}
+	return exitOK
+}
+
+func envOr(env *Env, name, fallback string) string {
+	if v := env.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+// decodeKey reads an encryption key written as hex or base64.
+func decodeKey(s string) ([]byte, error) {
+	key, err := hex.DecodeString(s)
+	if err != nil {
+		if key, err = base64.StdEncoding.DecodeString(s); err != nil {
+			return nil, errors.New("write the key as hex or base64")
+		}
+	}
+	if n := len(key); n != 16 && n != 24 && n != 32 {
+		return nil, fmt.Errorf("the key has %d bytes; it must have 16, 24 or 32", n)
+	}
+	return key, nil
+}
+
+// serve runs until ctx ends, then stops in order: intake first, then the
+// turns in flight and a last relay pass, then the store.
+func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) error {
+	reg, err := newRegistry(env, cfg.PoliciesDir, log)
+	if err != nil {
+		return fmt.Errorf("the policies have errors; run ombud policy check:\n%w", err)
+	}
+	catalog, err := locales.New()
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(cfg.DataDir, store.Options{Logger: log, Now: env.Now, EncryptionKey: cfg.EncryptionKey})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error("close store", "err", err)
+		}
+	}()
+
+	svc := &bot.Service{
+		Store:  st,
+		Engine: &dialog.Engine{Policies: reg.Current, Catalog: catalog},
+		Log:    log,
+		Now:    env.Now,
+		Agents: logDesk{log},
+	}
+	tg, err := telegram.New(telegram.Config{
+		Token: cfg.TelegramToken, APIURL: cfg.TelegramAPI, Log: log, Store: st, Wake: svc.Wake,
+		GlobalRate: cfg.TelegramRate, ChatRate: cfg.ChatRate,
+	})
+	if err != nil {
+		return err
+	}
+	svc.Consumers = map[string]bot.Sender{telegram.Channel: tg}
+	me, err := tg.Check(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("telegram bot ready", "username", me.Username)
+	if err := tg.SetCommands(ctx, catalog); err != nil {
+		log.Warn("command menu not set", "err", err)
+	}
+
+	var ready atomic.Bool
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	if cfg.WebhookURL != "" {
+		mux.Handle("/telegram/webhook", tg.WebhookHandler(cfg.WebhookSecret))
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("http listening", "addr", ln.Addr().String())
+
+	// Intake stops first on shutdown; the service stops after it, so turns
+	// already queued are finished and relayed.
+	intake, stopIntake := context.WithCancel(context.Background())
+	defer stopIntake()
+	work, stopWork := context.WithCancel(context.Background())
+	defer stopWork()
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs <- fmt.Errorf("http: %w", err)
+		}
+	}()
+	wg.Add(1)
+	serviceDone := make(chan struct{})
+	go func() {
+		defer wg.Done()
+		defer close(serviceDone)
+		svc.Run(work, bot.RunOptions{FlushTimeout: cfg.ShutdownBudget / 3})
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := reg.Watch(intake, 200*time.Millisecond); err != nil {
+			log.Error("policy watch stopped", "err", err)
+		}
+	}()
+	if cfg.WebhookURL != "" {
+		if err := tg.SetWebhook(ctx, cfg.WebhookURL, cfg.WebhookSecret); err != nil {
+			errs <- err
+		} else {
+			log.Info("telegram webhook mode", "url", cfg.WebhookURL)
+		}
+	} else {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := tg.Poll(intake); err != nil {
+				errs <- err
+			}
+		}()
+		log.Info("telegram long polling")
+	}
+	ready.Store(true)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("stopping")
+	case runErr = <-errs:
+	}
+	ready.Store(false)
+	stopped := time.Now()
+	stopIntake()
+	shutdown, cancel := context.WithTimeout(context.Background(), cfg.ShutdownBudget/3)
+	server.Shutdown(shutdown)
+	cancel()
+	stopWork()
+	select {
+	case <-serviceDone:
+	case <-time.After(cfg.ShutdownBudget):
+		log.Error("service did not stop in time")
+	}
+	wg.Wait()
+	log.Info("stopped", "took", time.Since(stopped).Round(time.Millisecond))
+	return runErr
+}
+
+// logDesk stands in for the agents' desk until Slack is configured: agent
+// messages are logged, never silently dropped.
+type logDesk struct{ log *slog.Logger }
+
+func (d logDesk) Send(_ context.Context, out dialog.Output) error {
+	d.log.Info("agent desk", "case", out.Case, "issuer", out.Issuer, "key", out.Key, "text", strings.ReplaceAll(out.Text, "\n", " | "))
+	return nil
+}

@@ -1,0 +1,418 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+
+	"ombud/bot/telegram/telegramtest"
+	"ombud/dialog"
+	"ombud/policies"
+	"ombud/store"
+)
+
+const testToken = "123456:TEST-token"
+
+// step is one thing a Telegram consumer does: write text, press a button,
+// or send a document.
+type step struct{ text, press, doc string }
+
+// tgScript files a complaint with issuer through buttons and answers.
+func tgScript(t *testing.T, issuer string) []step {
+	t.Helper()
+	set, err := policies.Load(policies.Bundled(), policies.BundledDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := set.Get(issuer)
+	steps := []step{{text: "/start " + issuer}, {press: "go"}, {press: "yes"}, {text: "2026-11-02"}, {press: "prior:rejected"}}
+	for _, f := range p.Fields {
+		if f.AskIf != nil {
+			continue
+		}
+		switch f.Type {
+		case policies.FieldChoice:
+			steps = append(steps, step{press: "choice:" + f.Choices[0].ID})
+		case policies.FieldYesNo:
+			steps = append(steps, step{press: "no"})
+		case policies.FieldAttachments:
+			steps = append(steps, step{doc: "kvitto.pdf"}, step{press: "done"})
+		case policies.FieldReference:
+			steps = append(steps, step{press: "skip"})
+		case policies.FieldDate:
+			steps = append(steps, step{text: "2026-11-01"})
+		case policies.FieldEmail:
+			steps = append(steps, step{text: "anna@example.se"})
+		case policies.FieldText:
+			steps = append(steps, step{text: "Anna Andersson"})
+		default:
+			steps = append(steps, step{text: "I was charged twice for the same purchase in November."})
+		}
+	}
+	return append(steps, step{press: "submit"})
+}
+
+// do sends one step from a chat and waits for the bot to answer it.
+func do(t *testing.T, tg *telegramtest.Server, chat int64, lang string, s step) {
+	t.Helper()
+	before := len(tg.SentTo(chat))
+	switch {
+	case s.press != "":
+		tg.Press(chat, lang, s.press)
+	case s.doc != "":
+		tg.Add(models.Update{Message: &models.Message{ID: int(chat), Chat: models.Chat{ID: chat, Type: models.ChatTypePrivate},
+			From:     &models.User{ID: chat, LanguageCode: lang},
+			Document: &models.Document{FileID: "doc-" + s.doc, FileName: s.doc, MimeType: "application/pdf", FileSize: 48213}}})
+	default:
+		tg.Text(chat, lang, s.text)
+	}
+	if !tg.Wait(20*time.Second, func() bool { return len(tg.SentTo(chat)) > before }) {
+		t.Fatalf("chat %d: no answer to %+v; sent so far: %v", chat, s, texts(tg.SentTo(chat)))
+	}
+}
+
+func texts(sent []telegramtest.Sent) []string {
+	var out []string
+	for _, m := range sent {
+		out = append(out, firstLine(m.Text))
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// newFake starts the Bot API fake; it closes after ombud serve has stopped,
+// since test cleanups run last-in first-out.
+func newFake(t *testing.T) *telegramtest.Server {
+	tg := telegramtest.New(testToken)
+	t.Cleanup(tg.Close)
+	return tg
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// serveInProcess runs ombud serve against the fake until the test ends.
+func serveInProcess(t *testing.T, tg *telegramtest.Server, dir string, extraEnv map[string]string, args ...string) (addr string, stderr *syncBuffer) {
+	t.Helper()
+	addr = freeAddr(t)
+	env := map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "TELEGRAM_API_URL": tg.APIURL()}
+	for k, v := range extraEnv {
+		env[k] = v
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stderr = &syncBuffer{}
+	e := &Env{Stdin: strings.NewReader(""), Stdout: &syncBuffer{}, Stderr: stderr, Getenv: func(k string) string { return env[k] }, Now: time.Now}
+	done := make(chan int, 1)
+	args = append([]string{"serve", "--data", dir, "--http", addr, "--telegram-chat-rate", "50"}, args...)
+	go func() { done <- Run(ctx, e, args) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("serve exited %d:\n%s", code, stderr.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("serve did not stop within 10 s")
+		}
+	})
+	if !waitHTTP(addr+"/readyz", 10*time.Second) {
+		t.Fatalf("serve never became ready:\n%s", stderr.String())
+	}
+	return addr, stderr
+}
+
+func waitHTTP(url string, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return true
+			}
+		}
+		time.Sleep(20 * time.Millisecond) // polling a server's readiness, not asserting time
+	}
+	return false
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestServeWithoutTokenPointsToChat(t *testing.T) {
+	got := run(t, nil, "serve")
+	if got.code != 2 || !strings.Contains(got.stderr, "TELEGRAM_BOT_TOKEN") || !strings.Contains(got.stderr, "ombud chat") {
+		t.Fatalf("exit %d:\n%s", got.code, got.stderr)
+	}
+}
+
+func TestServeFilesAComplaintOnTelegram(t *testing.T) {
+	tg := newFake(t)
+	serveInProcess(t, tg, t.TempDir(), nil)
+	const chat = 4242
+	for _, s := range tgScript(t, "amex-se") {
+		do(t, tg, chat, "sv", s)
+	}
+	sent := tg.SentTo(chat)
+	receipt := sent[len(sent)-1].Text
+	for _, want := range []string{"AXSE-2026-", "Ärendenummer"} {
+		if !strings.Contains(receipt, want) {
+			t.Fatalf("last message is not the receipt:\n%s", receipt)
+		}
+	}
+	var withKeyboard int
+	for _, m := range sent {
+		if strings.Contains(m.ReplyMarkup, "callback_data") {
+			withKeyboard++
+		}
+	}
+	if withKeyboard < 4 {
+		t.Errorf("only %d messages had inline keyboards", withKeyboard)
+	}
+	if tg.Commands("sv") == "" || tg.Commands("") == "" {
+		t.Error("command menus not set")
+	}
+	if !tg.Wait(5*time.Second, func() bool { return tg.Calls("answerCallbackQuery") >= 4 }) {
+		t.Error("button presses were not answered")
+	}
+	if v := tg.Violations(); len(v) > 0 {
+		t.Errorf("sends during a pause: %v", v)
+	}
+}
+
+func TestServeWebhook(t *testing.T) {
+	tg := newFake(t)
+	dir := t.TempDir()
+	env := map[string]string{"TELEGRAM_WEBHOOK_URL": "https://ombud.example/telegram/webhook", "TELEGRAM_WEBHOOK_SECRET": "s3cret-Token_1"}
+	httpAddr, _ := serveInProcess(t, tg, dir, env)
+	if url, secret := tg.Webhook(); url != env["TELEGRAM_WEBHOOK_URL"] || secret != env["TELEGRAM_WEBHOOK_SECRET"] {
+		t.Fatalf("setWebhook got %q %q", url, secret)
+	}
+	update := func(secret string, body string) int {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+httpAddr+"/telegram/webhook", strings.NewReader(body))
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	good, _ := json.Marshal(models.Update{ID: 77, Message: &models.Message{ID: 1, Text: "/start billender",
+		Entities: []models.MessageEntity{{Type: models.MessageEntityTypeBotCommand, Offset: 0, Length: 6}},
+		Chat:     models.Chat{ID: 99, Type: models.ChatTypePrivate}, From: &models.User{ID: 99, LanguageCode: "en"}}})
+	if code := update("wrong", string(good)); code != http.StatusUnauthorized {
+		t.Errorf("forged secret: %d, want 401", code)
+	}
+	if code := update("", string(good)); code != http.StatusUnauthorized {
+		t.Errorf("no secret: %d, want 401", code)
+	}
+	if code := update(env["TELEGRAM_WEBHOOK_SECRET"], "{not json"); code != http.StatusBadRequest {
+		t.Errorf("malformed update: %d, want 400", code)
+	}
+	if code := update(env["TELEGRAM_WEBHOOK_SECRET"], string(good)); code != http.StatusOK {
+		t.Fatalf("good update: %d", code)
+	}
+	if !tg.Wait(10*time.Second, func() bool { return len(tg.SentTo(99)) > 0 }) {
+		t.Fatal("no answer to the webhook update")
+	}
+	if code := update(env["TELEGRAM_WEBHOOK_SECRET"], string(good)); code != http.StatusOK {
+		t.Fatalf("redelivered update: %d", code)
+	}
+	time.Sleep(300 * time.Millisecond) // give a wrongly handled duplicate time to show; not a timing assertion
+	if n := len(tg.SentTo(99)); n != 1 {
+		t.Errorf("a redelivered update was answered again: %d messages", n)
+	}
+}
+
+// A storm of 429s delays messages but loses none, and nothing is sent
+// before retry_after ends.
+func TestServeRidesOutA429Storm(t *testing.T) {
+	tg := newFake(t)
+	var mu sync.Mutex
+	refused := 0
+	tg.Fail = func(method string, _ map[string]string) *telegramtest.Failure {
+		mu.Lock()
+		defer mu.Unlock()
+		if method == "sendMessage" && refused < 3 {
+			refused++
+			return &telegramtest.Failure{Status: http.StatusTooManyRequests, RetryAfter: 1, Text: "Too Many Requests: retry after 1"}
+		}
+		return nil
+	}
+	serveInProcess(t, tg, t.TempDir(), nil)
+	chats := []int64{11, 12, 13, 14, 15}
+	for _, c := range chats {
+		tg.Text(c, "en", "/start klarna-dk")
+	}
+	if !tg.Wait(30*time.Second, func() bool {
+		for _, c := range chats {
+			if len(tg.SentTo(c)) == 0 {
+				return false
+			}
+		}
+		return true
+	}) {
+		t.Fatalf("not every chat was answered after the storm: %d sent", len(tg.Sent()))
+	}
+	if v := tg.Violations(); len(v) > 0 {
+		t.Errorf("sent before retry_after ended: %v", v)
+	}
+	for _, c := range chats {
+		if n := len(tg.SentTo(c)); n != 1 {
+			t.Errorf("chat %d got %d greetings", c, n)
+		}
+	}
+}
+
+// TestServeKilledInABurst runs ombud serve as a process, kills it with
+// SIGKILL in the middle of a burst of updates from 50 chats, starts it
+// again, and checks every update was handled exactly once.
+func TestServeKilledInABurst(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the program as a process")
+	}
+	tg := newFake(t)
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	start := func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "OMBUD_RUN_MAIN=1", "TELEGRAM_BOT_TOKEN="+testToken, "TELEGRAM_API_URL="+tg.APIURL(),
+			"OMBUD_ARGS=serve\x1f--data\x1f"+dir+"\x1f--http\x1f"+addr+"\x1f--telegram-rate\x1f1000")
+		var stderr syncBuffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if !waitHTTP(addr+"/readyz", 20*time.Second) {
+			cmd.Process.Kill()
+			t.Fatalf("serve never became ready:\n%s", stderr.String())
+		}
+		return cmd
+	}
+	const chats = 50
+	chatID := func(i int) int64 { return int64(7000 + i) }
+	steps := []step{{text: "/start amex-se"}, {press: "go"}, {press: "yes"}, {text: "2026-11-02"}, {press: "prior:rejected"}}
+
+	cmd := start()
+	for i := range chats {
+		tg.Text(chatID(i), "en", steps[0].text)
+	}
+	if !tg.Wait(30*time.Second, func() bool { return len(tg.Sent()) >= chats }) {
+		t.Fatalf("greetings: %d of %d", len(tg.Sent()), chats)
+	}
+	// The burst: four updates from every chat at once.
+	for _, s := range steps[1:] {
+		for i := range chats {
+			if s.press != "" {
+				tg.Press(chatID(i), "en", s.press)
+			} else {
+				tg.Text(chatID(i), "en", s.text)
+			}
+		}
+	}
+	want := chats * len(steps)
+	tg.Wait(30*time.Second, func() bool { return len(tg.Sent()) >= chats+(want-chats)/3 })
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	killedAt := len(tg.Sent())
+
+	cmd = start()
+	finished := func() bool {
+		for i := range chats {
+			sent := tg.SentTo(chatID(i))
+			if len(sent) == 0 || !strings.HasPrefix(sent[len(sent)-1].Text, "Question 1 of") {
+				return false
+			}
+		}
+		return true
+	}
+	ok := tg.Wait(60*time.Second, finished)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("stop after SIGTERM: %v", err)
+	}
+	if !ok {
+		t.Fatalf("not every chat reached the first question after the restart (killed after %d sends)", killedAt)
+	}
+	if tg.Pending() != 0 {
+		t.Errorf("%d updates never confirmed", tg.Pending())
+	}
+
+	// Exactly once: every chat is exactly where its five updates lead, and
+	// no update was answered as if it came twice (a re-prompt).
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	repeats := 0
+	for i := range chats {
+		var s dialog.Session
+		if err := st.View(func(tx *store.Tx) error {
+			var err error
+			s, err = tx.Session(dialog.SessionKey("telegram", fmt.Sprint(chatID(i))))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if s.State != dialog.StateField || s.FirstComplaint.String() != "2026-11-02" || s.PriorAnswer != dialog.PriorRejected || len(s.Answers) != 0 {
+			t.Errorf("chat %d: state %s first %s prior %s answers %d", chatID(i), s.State, s.FirstComplaint, s.PriorAnswer, len(s.Answers))
+		}
+		sent := texts(tg.SentTo(chatID(i)))
+		for _, line := range sent {
+			if strings.HasPrefix(line, "Please") || strings.Contains(line, "answer yes or no") {
+				t.Errorf("chat %d was re-prompted, so an update was handled twice: %v", chatID(i), sent)
+			}
+		}
+		repeats += len(sent) - len(steps)
+		if len(sent) < len(steps) {
+			t.Errorf("chat %d got %d replies, want %d: %v", chatID(i), len(sent), len(steps), sent)
+		}
+	}
+	// A reply may repeat only where its send was in flight at the kill.
+	if repeats > 16 {
+		t.Errorf("%d repeated replies; at most the sends in flight at the kill may repeat", repeats)
+	}
+	t.Logf("killed after %d of %d replies; %d replies repeated after the restart", killedAt, want, repeats)
+}
