@@ -145,7 +145,7 @@ func split(text string, limit int) []string {
 		parts = append(parts, strings.TrimRight(cut, "\n "))
 		text = strings.TrimLeft(text[len(cut):], "\n")
 	}
-	if strings.TrimSpace(text) != "" || len(parts) == 0 {
+	if text = strings.TrimRight(text, "\n "); text != "" || len(parts) == 0 {
 		parts = append(parts, text)
 	}
 	return parts

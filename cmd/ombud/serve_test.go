@@ -104,7 +104,7 @@ func newFake(t *testing.T) *telegramtest.Server {
 	return tg
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

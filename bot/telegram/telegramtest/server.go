@@ -65,6 +65,9 @@ type Server struct {
 	// Fail, if set, is asked before every call; a non-nil Failure is
 	// answered instead of the call.
 	Fail func(method string, form map[string]string) *Failure
+	// OnSend, if set, is called with every message accepted, outside the
+	// fake's lock: load tests route replies to waiting chats through it.
+	OnSend func(Sent)
 }
 
 // New starts a fake for the bot token.
@@ -371,9 +374,9 @@ func (s *Server) sendMessage(w http.ResponseWriter, form map[string]string) {
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	now := time.Now()
 	if now.Before(s.pausedUntil) {
+		defer s.mu.Unlock()
 		// Like Telegram, refuse every send of the bot during the pause. A
 		// send arriving well after the 429 went out means the bot ignored
 		// it; those in flight at that moment could not know.
@@ -385,9 +388,15 @@ func (s *Server) sendMessage(w http.ResponseWriter, form map[string]string) {
 		return
 	}
 	s.nextMsgID++
-	s.sent = append(s.sent, Sent{ChatID: chatID, Text: text, ReplyMarkup: form["reply_markup"], At: now})
+	msg := Sent{ChatID: chatID, Text: text, ReplyMarkup: form["reply_markup"], At: now}
+	s.sent = append(s.sent, msg)
 	s.notify()
-	writeOK(w, models.Message{ID: s.nextMsgID, Date: int(now.Unix()), Text: text, Chat: models.Chat{ID: chatID, Type: models.ChatTypePrivate}})
+	id, onSend := s.nextMsgID, s.OnSend
+	s.mu.Unlock()
+	if onSend != nil {
+		onSend(msg)
+	}
+	writeOK(w, models.Message{ID: id, Date: int(now.Unix()), Text: text, Chat: models.Chat{ID: chatID, Type: models.ChatTypePrivate}})
 }
 
 func writeOK(w http.ResponseWriter, result any) {
