@@ -73,8 +73,8 @@ func (s *Service) ProcessInbox(ctx context.Context) (int, error) {
 
 // handle runs one input as one transaction. A failure inside the dialog (a
 // bug, a panic) is logged with the conversation and answered with the
-// generic apology; the input is then done, so it cannot block the
-// conversation forever. A store failure returns an error and leaves the
+// generic apology; the input is kept aside as failed (store.Failed), so it
+// neither blocks the conversation nor is lost. A store failure returns an error and leaves the
 // input in the inbox.
 func (s *Service) handle(ctx context.Context, item store.InboxItem) error {
 	in := item.Input
@@ -89,13 +89,12 @@ func (s *Service) handle(ctx context.Context, item store.InboxItem) error {
 		res, err := s.runEngine(ctx, turn, in)
 		if err != nil {
 			turnErr = err
-			if in.Kind == dialog.InputAgent || in.Kind == dialog.InputTimer {
-				return tx.Done(item)
+			if in.Kind != dialog.InputAgent && in.Kind != dialog.InputTimer {
+				if err := tx.AddOutbox(s.Engine.InternalErrorOutput(turn.Session, in)); err != nil {
+					return err
+				}
 			}
-			if err := tx.AddOutbox(s.Engine.InternalErrorOutput(turn.Session, in)); err != nil {
-				return err
-			}
-			return tx.Done(item)
+			return tx.Fail(item, err.Error())
 		}
 		if key != "" {
 			if err := tx.PutSession(key, res.Session); err != nil {

@@ -135,6 +135,11 @@ func TestPanicBecomesApologyAndLosesNothingElse(t *testing.T) {
 	if pending, _ := f.svc.Store.Pending(0); len(pending) != 0 {
 		t.Errorf("the failed input is still pending: %v", pending)
 	}
+	var failed []store.Failed
+	f.svc.Store.FailedInputs(func(x store.Failed) error { failed = append(failed, x); return nil })
+	if len(failed) != 1 || failed[0].Input.Data != "go" || !strings.Contains(failed[0].Error, "policy registry exploded") {
+		t.Errorf("failed input not kept: %+v", failed)
+	}
 	// The conversation carries on.
 	f.input(t, dialog.Input{Kind: dialog.InputChoice, Data: "go"})
 	if s := f.session(t); s.State != dialog.StateContacted {

@@ -39,3 +39,16 @@ func (s *Store) Sessions(fn func(key string, s dialog.Session) error) error {
 		})
 	})
 }
+
+// FailedInputs calls fn for every input whose turn failed, oldest first.
+func (s *Store) FailedInputs(fn func(Failed) error) error {
+	return s.view(func(txn *badger.Txn) error {
+		return scan(txn, []byte(prefixFailed), true, func(_, value []byte) error {
+			var f Failed
+			if err := json.Unmarshal(value, &f); err != nil {
+				return fmt.Errorf("store: failed input: %w", err)
+			}
+			return fn(f)
+		})
+	})
+}

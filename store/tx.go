@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -206,4 +207,26 @@ func (tx *Tx) DropOutbox(seq uint64) error {
 		return fmt.Errorf("store: drop outbox %d: %w", seq, err)
 	}
 	return tx.txn.Delete(key)
+}
+
+// Failed is an input whose turn failed inside Ombud (a bug, a panic). It
+// is kept, not lost, so an operator can see it and replay it once fixed.
+type Failed struct {
+	Seq   uint64       `json:"seq"`
+	Input dialog.Input `json:"input"`
+	Error string       `json:"error"`
+	At    time.Time    `json:"at"`
+}
+
+// Fail takes an item out of the inbox like Done, and keeps it with the
+// reason its turn failed, in the same transaction.
+func (tx *Tx) Fail(item InboxItem, reason string) error {
+	if err := tx.Done(item); err != nil {
+		return err
+	}
+	rec := Failed{Seq: item.Seq, Input: item.Input, Error: reason, At: tx.s.now().UTC()}
+	if err := putJSON(tx.txn, seqKey(prefixFailed, item.Seq), rec); err != nil {
+		return fmt.Errorf("store: keep failed input %d: %w", item.Seq, err)
+	}
+	return nil
 }

@@ -186,7 +186,12 @@ func TestServeWithoutTokenPointsToChat(t *testing.T) {
 
 func TestServeFilesAComplaintOnTelegram(t *testing.T) {
 	tg := newFake(t)
-	serveInProcess(t, tg, t.TempDir(), nil)
+	_, logs := serveInProcess(t, tg, t.TempDir(), nil)
+	defer func() {
+		if strings.Contains(logs.String(), testToken) || strings.Contains(logs.String(), "TEST-token") {
+			t.Error("the bot token appears in the logs")
+		}
+	}()
 	const chat = 4242
 	for _, s := range tgScript(t, "amex-se") {
 		do(t, tg, chat, "sv", s)
