@@ -259,9 +259,12 @@ func (s *Service) deliver(ctx context.Context, item store.OutboxItem) error {
 		s.Log.Info("consumer has blocked the bot; message dropped", "channel", out.Channel, "chat", out.Chat, "case", out.Case, "key", out.Key)
 		return s.markSent(item)
 	}
+	out.ID = fmt.Sprint(item.Seq)
 	err := sender.Send(ctx, out)
 	var retry *RetryAfterError
 	switch {
+	case err == nil && out.Receipt != "":
+		return s.markDelivered(item)
 	case err == nil:
 		return s.markSent(item)
 	case errors.Is(err, ErrUndeliverable):
@@ -278,6 +281,26 @@ func (s *Service) deliver(ctx context.Context, item store.OutboxItem) error {
 func (s *Service) markSent(item store.OutboxItem) error {
 	if err := s.Store.MarkSent(item.Seq); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("bot: mark sent: %w", err)
+	}
+	return nil
+}
+
+// markDelivered removes a relayed agent reply from the outbox and, in the
+// same transaction, queues the mark on the agent's own message that it
+// reached the consumer.
+func (s *Service) markDelivered(item store.OutboxItem) error {
+	out := item.Output
+	err := s.Store.Update(func(tx *store.Tx) error {
+		if err := tx.DropOutbox(item.Seq); err != nil {
+			return err
+		}
+		return tx.AddOutbox(dialog.Output{
+			To: dialog.ToAgents, Channel: out.Channel, Chat: out.Chat, Case: out.Case, Issuer: out.Issuer,
+			Key: "agent.delivered", Text: "delivered", Receipt: out.Receipt,
+		})
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("bot: mark delivered: %w", err)
 	}
 	return nil
 }

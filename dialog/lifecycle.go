@@ -121,6 +121,7 @@ func (t *turn) handleAgent() error {
 		record("reply")
 		t.answered()
 		t.sayKey("case.agent_reply", map[string]any{"Agent": by, "Issuer": t.issuerName(), "Case": t.c.ID, "Text": a.Text})
+		t.out[len(t.out)-1].Receipt = t.in.Ref
 
 	case ActionClaim:
 		if t.c.Status == CaseInProgress || t.c.Status == CaseExtended {

@@ -128,6 +128,13 @@ type Output struct {
 	Key     string     `json:"key"`
 	Text    string     `json:"text"`
 	Buttons [][]Button `json:"buttons,omitempty"`
+	// Receipt names the agent's message this output relays, such as
+	// "slack:C0123:1700000000.000100"; once the consumer has it, the agents'
+	// desk marks that message delivered.
+	Receipt string `json:"receipt,omitempty"`
+	// ID is the outbox sequence number, set when the output is sent, so a
+	// platform can tell a resend from a new message.
+	ID string `json:"-"`
 }
 
 // Button is one option offered with a message.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/dgraph-io/badger/v4"
@@ -51,4 +52,32 @@ func (s *Store) FailedInputs(fn func(Failed) error) error {
 			return fn(f)
 		})
 	})
+}
+
+// PutRef records an adapter's cross-reference, such as the Slack thread of
+// a case ("slack.thread", case id) or the case of a thread.
+func (s *Store) PutRef(kind, key, value string) error {
+	return s.update(func(txn *badger.Txn) error {
+		return txn.Set([]byte(prefixRef+kind+"/"+key), []byte(value))
+	})
+}
+
+// Ref reads a cross-reference; ok is false when there is none.
+func (s *Store) Ref(kind, key string) (value string, ok bool, err error) {
+	err = s.view(func(txn *badger.Txn) error {
+		item, err := txn.Get([]byte(prefixRef + kind + "/" + key))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		b, err := item.ValueCopy(nil)
+		value, ok = string(b), true
+		return err
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("store: ref %s/%s: %w", kind, key, err)
+	}
+	return value, ok, nil
 }

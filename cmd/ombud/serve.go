@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"ombud/bot"
+	slackdesk "ombud/bot/slack"
 	"ombud/bot/telegram"
 	"ombud/dialog"
 	"ombud/locales"
@@ -29,13 +30,19 @@ type serveConfig struct {
 	HTTPAddr      string
 	EncryptionKey []byte
 
-	TelegramToken  string
-	TelegramAPI    string
-	WebhookURL     string
-	WebhookSecret  string
-	TelegramRate   float64
-	ChatRate       float64
-	ShutdownBudget time.Duration
+	TelegramToken string
+	TelegramAPI   string
+	WebhookURL    string
+	WebhookSecret string
+	TelegramRate  float64
+	ChatRate      float64
+
+	SlackToken         string
+	SlackAPI           string
+	SlackSigningSecret string
+	SlackChannel       string
+	SlackChannels      map[string]string
+	ShutdownBudget     time.Duration
 }
 
 func runServe(ctx context.Context, env *Env, args []string) int {
@@ -44,6 +51,7 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 			"TELEGRAM_WEBHOOK_URL is set), the deadline scheduler, and an HTTP server with\n"+
 			"/healthz, /readyz and the webhook. Tokens come from the environment:\n"+
 			"  TELEGRAM_BOT_TOKEN (required), TELEGRAM_API_URL, TELEGRAM_WEBHOOK_URL, TELEGRAM_WEBHOOK_SECRET,\n"+
+			"  SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_CHANNEL or SLACK_CHANNELS, SLACK_API_URL,\n"+
 			"  OMBUD_ENCRYPTION_KEY (hex or base64, 16, 24 or 32 bytes).")
 	cfg := serveConfig{}
 	fs.StringVar(&cfg.DataDir, "data", envOr(env, "OMBUD_DATA_DIR", "ombud-data"), "data directory ($OMBUD_DATA_DIR)")
@@ -62,6 +70,20 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 		return usageError(env, fs, "unexpected argument %q", rest[0])
 	}
 	cfg.TelegramToken = env.Getenv("TELEGRAM_BOT_TOKEN")
+	cfg.SlackToken = env.Getenv("SLACK_BOT_TOKEN")
+	cfg.SlackAPI = env.Getenv("SLACK_API_URL")
+	cfg.SlackSigningSecret = env.Getenv("SLACK_SIGNING_SECRET")
+	cfg.SlackChannel = env.Getenv("SLACK_CHANNEL")
+	if v := env.Getenv("SLACK_CHANNELS"); v != "" {
+		channels, err := slackdesk.ParseChannels(v)
+		if err != nil {
+			return usageError(env, fs, "SLACK_CHANNELS: %v", err)
+		}
+		cfg.SlackChannels = channels
+	}
+	if cfg.SlackToken != "" && cfg.SlackChannel == "" && len(cfg.SlackChannels) == 0 {
+		return usageError(env, fs, "SLACK_BOT_TOKEN is set, so say where cases go: SLACK_CHANNEL=C0123 or SLACK_CHANNELS=amex-se=C0123,klarna-dk=C0456")
+	}
 	cfg.WebhookSecret = env.Getenv("TELEGRAM_WEBHOOK_SECRET")
 	if cfg.TelegramToken == "" {
 		fmt.Fprint(env.Stderr, `ombud serve needs a Telegram bot token.
@@ -150,6 +172,22 @@ func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) err
 		return err
 	}
 	svc.Consumers = map[string]bot.Sender{telegram.Channel: tg}
+	var desk *slackdesk.Client
+	if cfg.SlackToken != "" {
+		desk, err = slackdesk.New(slackdesk.Config{
+			Token: cfg.SlackToken, APIURL: cfg.SlackAPI, SigningSecret: cfg.SlackSigningSecret,
+			Channels: cfg.SlackChannels, DefaultChannel: cfg.SlackChannel,
+			Store: st, Policies: reg.Current, Now: env.Now, Log: log, Wake: svc.Wake,
+		})
+		if err != nil {
+			return err
+		}
+		if err := desk.Check(ctx); err != nil {
+			return err
+		}
+		svc.Agents = desk
+		log.Info("slack agent desk ready")
+	}
 	me, err := tg.Check(ctx)
 	if err != nil {
 		return err
@@ -171,6 +209,10 @@ func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) err
 	})
 	if cfg.WebhookURL != "" {
 		mux.Handle("/telegram/webhook", tg.WebhookHandler(cfg.WebhookSecret))
+	}
+	if desk != nil && cfg.SlackSigningSecret != "" {
+		mux.Handle("/slack/events", desk.EventsHandler())
+		mux.Handle("/slack/interactions", desk.InteractionsHandler())
 	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

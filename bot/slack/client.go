@@ -1,0 +1,202 @@
+// Package slack is Ombud's agent desk on Slack and the only importer of
+// github.com/slack-go/slack. Each case is one thread in its issuer's
+// channel: a root message with the case at a glance and buttons, kept
+// current with chat.update; what agents write in the thread reaches the
+// consumer, except internal notes. Requests from Slack are verified before
+// anything is parsed and stored before they are acknowledged.
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+	"golang.org/x/time/rate"
+
+	"ombud/policies"
+	"ombud/store"
+)
+
+// Reference kinds in the store.
+const (
+	refThread = "slack.thread" // case id -> "<channel> <ts>" of its root message
+	refCase   = "slack.case"   // "<channel> <ts>" -> case id
+)
+
+// Config configures a Client.
+type Config struct {
+	Token  string
+	APIURL string // https://slack.com/api/ if empty; must end in a slash
+	// SigningSecret verifies requests to /slack/events and /slack/interactions.
+	SigningSecret string
+	// Channels maps issuers to channel ids; DefaultChannel takes the rest.
+	Channels       map[string]string
+	DefaultChannel string
+	Store          *store.Store
+	Policies       func() *policies.Set
+	Now            func() time.Time
+	Log            *slog.Logger
+	// Wake is called after inputs are stored.
+	Wake func()
+	// ChannelRate is messages per second per channel; 0 means 1.
+	ChannelRate float64
+}
+
+// Client is the Slack desk.
+type Client struct {
+	cfg Config
+	api *slack.Client
+	log *slog.Logger
+
+	mu       sync.Mutex
+	channels map[string]*rate.Limiter
+	users    map[string]string // user id -> display name
+	tries    map[string]bool   // outbox ids posted by this process
+	botID    string
+}
+
+// New prepares a client; it makes no call.
+func New(cfg Config) (*Client, error) {
+	if cfg.Token == "" {
+		return nil, errors.New("slack: no bot token")
+	}
+	if cfg.DefaultChannel == "" && len(cfg.Channels) == 0 {
+		return nil, errors.New("slack: set SLACK_CHANNEL or SLACK_CHANNELS (issuer=channel-id,...)")
+	}
+	if cfg.APIURL == "" {
+		cfg.APIURL = slack.APIURL
+	}
+	if !strings.HasSuffix(cfg.APIURL, "/") {
+		cfg.APIURL += "/"
+	}
+	if cfg.ChannelRate <= 0 {
+		cfg.ChannelRate = 1
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Wake == nil {
+		cfg.Wake = func() {}
+	}
+	return &Client{
+		cfg: cfg, log: cfg.Log,
+		api:      slack.New(cfg.Token, slack.OptionAPIURL(cfg.APIURL)),
+		channels: map[string]*rate.Limiter{},
+		users:    map[string]string{},
+	}, nil
+}
+
+// ParseChannels reads SLACK_CHANNELS: "amex-se=C0123,klarna-dk=C0456".
+func ParseChannels(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, pair := range strings.Split(s, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		issuer, channel, ok := strings.Cut(pair, "=")
+		if !ok || strings.TrimSpace(issuer) == "" || strings.TrimSpace(channel) == "" {
+			return nil, fmt.Errorf("slack: %q is not issuer=channel-id", pair)
+		}
+		out[strings.TrimSpace(issuer)] = strings.TrimSpace(channel)
+	}
+	return out, nil
+}
+
+// Check verifies the token (auth.test) and learns the bot's own id, so its
+// messages are never taken for an agent's.
+func (c *Client) Check(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	resp, err := c.api.AuthTestContext(ctx)
+	if err != nil {
+		return fmt.Errorf("slack: auth.test: %w (check SLACK_BOT_TOKEN)", err)
+	}
+	c.mu.Lock()
+	c.botID = resp.BotID
+	c.mu.Unlock()
+	return nil
+}
+
+// channelFor is the channel of an issuer's cases.
+func (c *Client) channelFor(issuer string) string {
+	if ch, ok := c.cfg.Channels[issuer]; ok {
+		return ch
+	}
+	return c.cfg.DefaultChannel
+}
+
+// allowed reports whether a channel is one of the desk's: actions from
+// anywhere else do not count.
+func (c *Client) allowed(channel string) bool {
+	if channel == c.cfg.DefaultChannel && channel != "" {
+		return true
+	}
+	for _, ch := range c.cfg.Channels {
+		if ch == channel {
+			return true
+		}
+	}
+	return false
+}
+
+// pace waits for the channel's share of chat.postMessage's special tier.
+func (c *Client) pace(ctx context.Context, channel string) error {
+	c.mu.Lock()
+	lim, ok := c.channels[channel]
+	if !ok {
+		lim = rate.NewLimiter(rate.Limit(c.cfg.ChannelRate), 3)
+		c.channels[channel] = lim
+	}
+	c.mu.Unlock()
+	return lim.Wait(ctx)
+}
+
+// displayName is how an agent is shown to the consumer: their Slack
+// display name, looked up once.
+func (c *Client) displayName(ctx context.Context, userID string) string {
+	c.mu.Lock()
+	name, ok := c.users[userID]
+	c.mu.Unlock()
+	if ok {
+		return name
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	u, err := c.api.GetUserInfoContext(ctx, userID)
+	if err != nil {
+		c.log.Warn("slack users.info", "user", userID, "err", err)
+		return "Agent"
+	}
+	name = u.Profile.DisplayName
+	if name == "" {
+		name = u.RealName
+	}
+	if name == "" {
+		name = u.Name
+	}
+	c.mu.Lock()
+	c.users[userID] = name
+	c.mu.Unlock()
+	return name
+}
+
+// escape neutralises what Slack reads as markup in text we did not write:
+// with &, < and > escaped, no consumer can ping @channel, mention a user or
+// fake a link.
+func escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// unescape turns an agent's Slack text back into what they typed.
+func unescape(s string) string {
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+}

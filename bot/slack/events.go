@@ -1,0 +1,260 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"ombud/dialog"
+)
+
+// maxRequestBytes bounds what Slack sends us; real requests are small.
+const maxRequestBytes = 1 << 20
+
+// verified reads a request's body and checks Slack's v0 signature and the
+// five-minute window before anything is parsed. A failure has answered
+// 401 and returns nil.
+func (c *Client) verified(w http.ResponseWriter, r *http.Request) []byte {
+	if r.Method != http.MethodPost {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
+	if err != nil {
+		http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+		return nil
+	}
+	sv, err := slack.NewSecretsVerifier(r.Header, c.cfg.SigningSecret)
+	if err == nil {
+		_, _ = sv.Write(body)
+		err = sv.Ensure()
+	}
+	if c.cfg.SigningSecret == "" || err != nil {
+		c.log.Warn("slack request refused: bad signature", "err", err, "remote", r.RemoteAddr)
+		http.Error(w, "invalid signature", http.StatusUnauthorized)
+		return nil
+	}
+	return body
+}
+
+// EventsHandler serves /slack/events: the URL check, and thread replies
+// from agents, stored before the 2xx. Slack retries an event it thinks we
+// missed; the inbox drops it by event_id.
+func (c *Client) EventsHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := c.verified(w, r)
+		if body == nil {
+			return
+		}
+		ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
+		if err != nil {
+			http.Error(w, "malformed event", http.StatusBadRequest)
+			return
+		}
+		switch ev.Type {
+		case slackevents.URLVerification:
+			var ch slackevents.ChallengeResponse
+			if err := json.Unmarshal(body, &ch); err != nil {
+				http.Error(w, "malformed challenge", http.StatusBadRequest)
+				return
+			}
+			w.Header().Set("Content-Type", "text/plain")
+			io.WriteString(w, ch.Challenge)
+			return
+		case slackevents.CallbackEvent:
+			cb, _ := ev.Data.(*slackevents.EventsAPICallbackEvent)
+			if cb == nil {
+				break
+			}
+			if msg, ok := ev.InnerEvent.Data.(*slackevents.MessageEvent); ok {
+				if err := c.agentMessage(r.Context(), cb.EventID, msg); err != nil {
+					c.log.Error("slack event not stored; Slack will retry", "err", err, "event", cb.EventID)
+					http.Error(w, "try again", http.StatusServiceUnavailable)
+					return
+				}
+			}
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// agentMessage turns an agent's reply in a case thread into an input.
+// Messages from bots, Ombud's own included, edits, deletions and anything
+// outside the desk's channels and case threads are ignored.
+func (c *Client) agentMessage(ctx context.Context, eventID string, m *slackevents.MessageEvent) error {
+	c.mu.Lock()
+	self := c.botID
+	c.mu.Unlock()
+	if m.BotID != "" || m.SubType != "" || m.User == "" || (self != "" && m.User == self) {
+		return nil
+	}
+	if m.ThreadTimeStamp == "" || m.ThreadTimeStamp == m.TimeStamp || !c.allowed(m.Channel) {
+		return nil
+	}
+	caseID, ok, err := c.cfg.Store.Ref(refCase, m.Channel+" "+m.ThreadTimeStamp)
+	if err != nil || !ok {
+		return err
+	}
+	in := dialog.Input{
+		Key: "slack:" + eventID, Kind: dialog.InputAgent, Case: caseID, At: c.cfg.Now(),
+		Ref:   "slack:" + m.Channel + ":" + m.TimeStamp,
+		Agent: &dialog.AgentAction{Action: dialog.ActionReply, Agent: c.displayName(ctx, m.User), Text: unescape(m.Text)},
+	}
+	return c.enqueue(in)
+}
+
+func (c *Client) enqueue(in dialog.Input) error {
+	if _, err := c.cfg.Store.Enqueue(nil, in); err != nil {
+		return err
+	}
+	c.cfg.Wake()
+	return nil
+}
+
+// InteractionsHandler serves /slack/interactions: the header's buttons and
+// the holding-reply and decision forms.
+func (c *Client) InteractionsHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := c.verified(w, r)
+		if body == nil {
+			return
+		}
+		// slack-go parses the form itself; give it the verified bytes.
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		ic, err := slack.InteractionCallbackParse(r)
+		if err != nil {
+			http.Error(w, "malformed interaction", http.StatusBadRequest)
+			return
+		}
+		resp, err := c.interaction(r.Context(), ic)
+		if err != nil {
+			c.log.Error("slack interaction not stored", "err", err)
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+		if resp != nil {
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(resp)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// interaction handles a button or a form. It returns a response body for
+// forms that need one (errors to show), else nil.
+func (c *Client) interaction(ctx context.Context, ic slack.InteractionCallback) (any, error) {
+	agent := ic.User.Name
+	if agent == "" {
+		agent = c.displayName(ctx, ic.User.ID)
+	}
+	switch ic.Type {
+	case slack.InteractionTypeBlockActions:
+		if len(ic.ActionCallback.BlockActions) == 0 {
+			return nil, nil
+		}
+		channel := ic.Channel.ID
+		if channel == "" {
+			channel = ic.Container.ChannelID
+		}
+		if !c.allowed(channel) {
+			c.log.Warn("slack action from outside the desk's channels ignored", "channel", channel, "user", ic.User.ID)
+			return nil, nil
+		}
+		a := ic.ActionCallback.BlockActions[0]
+		caseID := a.Value
+		key := "slack:action:" + ic.User.ID + ":" + a.ActionTs
+		switch a.ActionID {
+		case actionClaim:
+			return nil, c.act(key, caseID, dialog.ActionClaim, agent, "", "")
+		case actionClose:
+			return nil, c.act(key, caseID, dialog.ActionClose, agent, "", "")
+		case actionReopen:
+			return nil, c.act(key, caseID, dialog.ActionReopen, agent, "", "")
+		case actionHold, actionDecide:
+			return nil, c.openForm(ctx, ic.TriggerID, a.ActionID, caseID)
+		}
+	case slack.InteractionTypeViewSubmission:
+		caseID := ic.View.PrivateMetadata
+		values := map[string]string{}
+		if ic.View.State != nil {
+			for _, block := range ic.View.State.Values {
+				for id, v := range block {
+					values[id] = v.Value
+					if v.SelectedOption.Value != "" {
+						values[id] = v.SelectedOption.Value
+					}
+				}
+			}
+		}
+		text := strings.TrimSpace(values["text"])
+		if text == "" {
+			return map[string]any{"response_action": "errors", "errors": map[string]string{"text_block": "Write the text the consumer will read."}}, nil
+		}
+		key := "slack:view:" + ic.View.ID
+		switch ic.View.CallbackID {
+		case viewHold:
+			return nil, c.act(key, caseID, dialog.ActionExtend, agent, "", text)
+		case viewDecide:
+			return nil, c.act(key, caseID, dialog.ActionDecide, agent, values["outcome"], text)
+		}
+	}
+	return nil, nil
+}
+
+func (c *Client) act(key, caseID, action, agent, outcome, text string) error {
+	if caseID == "" {
+		return errors.New("slack: action without a case")
+	}
+	return c.enqueue(dialog.Input{
+		Key: key, Kind: dialog.InputAgent, Case: caseID, At: c.cfg.Now(),
+		Agent: &dialog.AgentAction{Action: action, Agent: agent, Outcome: outcome, Text: text},
+	})
+}
+
+// openForm asks for the holding reply's reason, or the decision and its
+// text, in a modal.
+func (c *Client) openForm(ctx context.Context, triggerID, action, caseID string) error {
+	plain := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+	}
+	textInput := slack.NewPlainTextInputBlockElement(plain("Written to the consumer, in their language"), "text")
+	textInput.Multiline = true
+	view := slack.ModalViewRequest{
+		Type: slack.VTModal, PrivateMetadata: caseID,
+		Close: plain("Cancel"), Submit: plain("Send to the consumer"),
+	}
+	switch action {
+	case actionHold:
+		view.CallbackID, view.Title = viewHold, plain("Holding reply")
+		view.Blocks = slack.Blocks{BlockSet: []slack.Block{
+			slack.NewSectionBlock(plain("The consumer is told why you need more time and the extended date."), nil, nil),
+			slack.NewInputBlock("text_block", plain("Reason"), nil, textInput),
+		}}
+	default:
+		view.CallbackID, view.Title = viewDecide, plain("Decision")
+		option := func(v, label string) *slack.OptionBlockObject {
+			return slack.NewOptionBlockObject(v, plain(label), nil)
+		}
+		outcome := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Outcome"), "outcome",
+			option(dialog.OutcomeUpheld, "Upheld"), option(dialog.OutcomePartial, "Partially upheld"), option(dialog.OutcomeRejected, "Rejected"))
+		view.Blocks = slack.Blocks{BlockSet: []slack.Block{
+			slack.NewInputBlock("outcome_block", plain("Outcome"), nil, outcome),
+			slack.NewInputBlock("text_block", plain("The decision, for the consumer"), nil, textInput),
+			slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, "Unless it is upheld in full, the consumer also gets the next escalation steps and their dates.", false, false)),
+		}}
+	}
+	if _, err := c.api.OpenViewContext(ctx, triggerID, view); err != nil {
+		c.log.Warn("slack views.open", "err", err)
+		return nil // the trigger has expired; the agent presses again
+	}
+	return nil
+}

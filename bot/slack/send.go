@@ -1,0 +1,223 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"ombud/bot"
+	"ombud/dialog"
+	"ombud/store"
+)
+
+// metadataType marks Ombud's messages, whose payload carries the outbox id,
+// so a post whose answer was lost can be found instead of posted twice.
+const metadataType = "ombud_outbox"
+
+// Send posts one output for the agents: a new case opens its thread, the
+// rest goes into the thread, and the thread's header is brought up to date.
+func (c *Client) Send(ctx context.Context, out dialog.Output) error {
+	if out.To != dialog.ToAgents {
+		return fmt.Errorf("%w: slack carries the agents' desk only", bot.ErrUndeliverable)
+	}
+	if out.Key == "agent.delivered" {
+		return c.markDelivered(ctx, out.Receipt)
+	}
+	if out.Case == "" {
+		channel := c.channelFor(out.Issuer)
+		return c.post(ctx, channel, "", out.ID, escape(out.Text), nil)
+	}
+	channel, ts, err := c.thread(ctx, out)
+	if err != nil {
+		return err
+	}
+	if out.Key == "agent.case_new" {
+		return nil // the thread's root is the case, just written
+	}
+	if err := c.post(ctx, channel, ts, out.ID, escape(out.Text), nil); err != nil {
+		return err
+	}
+	return c.updateHeader(ctx, out.Case, channel, ts)
+}
+
+// thread finds the case's thread, or opens it with the header as its root.
+func (c *Client) thread(ctx context.Context, out dialog.Output) (channel, ts string, err error) {
+	if ref, ok, err := c.cfg.Store.Ref(refThread, out.Case); err != nil {
+		return "", "", err
+	} else if ok {
+		channel, ts, _ = strings.Cut(ref, " ")
+		return channel, ts, nil
+	}
+	comp, err := c.complaint(out.Case)
+	if err != nil {
+		return "", "", err
+	}
+	channel = c.channelFor(comp.Issuer)
+	if channel == "" {
+		return "", "", fmt.Errorf("%w: no Slack channel for issuer %s", bot.ErrUndeliverable, comp.Issuer)
+	}
+	// A root posted by an attempt whose answer was lost is found by its
+	// outbox id, not posted again.
+	ts, err = c.find(ctx, channel, "", out.ID)
+	if err != nil {
+		return "", "", err
+	}
+	if ts == "" {
+		if err := c.pace(ctx, channel); err != nil {
+			return "", "", err
+		}
+		_, ts, err = c.api.PostMessageContext(ctx, channel,
+			slack.MsgOptionText(escape(headerText(comp)), false),
+			slack.MsgOptionBlocks(c.header(comp)...),
+			slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataType, EventPayload: map[string]any{"outbox": out.ID, "case": comp.ID}}))
+		if err != nil {
+			return "", "", classify(err)
+		}
+	}
+	if err := c.cfg.Store.PutRef(refThread, out.Case, channel+" "+ts); err != nil {
+		return "", "", err
+	}
+	if err := c.cfg.Store.PutRef(refCase, channel+" "+ts, out.Case); err != nil {
+		return "", "", err
+	}
+	return channel, ts, nil
+}
+
+// post sends text to a channel or thread, tagged with its outbox id.
+func (c *Client) post(ctx context.Context, channel, threadTS, id, text string, blocks []slack.Block) error {
+	if ts, err := c.find(ctx, channel, threadTS, id); err != nil || ts != "" {
+		return err // already there from an attempt whose answer was lost
+	}
+	if err := c.pace(ctx, channel); err != nil {
+		return err
+	}
+	opts := []slack.MsgOption{
+		slack.MsgOptionText(text, false),
+		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataType, EventPayload: map[string]any{"outbox": id}}),
+	}
+	if threadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(threadTS))
+	}
+	if len(blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(blocks...))
+	}
+	if _, _, err := c.api.PostMessageContext(ctx, channel, opts...); err != nil {
+		return classify(err)
+	}
+	return nil
+}
+
+// find looks for a message Ombud already posted with outbox id id. It only
+// asks Slack when an earlier attempt may have posted it: ids are recorded
+// per process, so a fresh id is never searched.
+func (c *Client) find(ctx context.Context, channel, threadTS, id string) (string, error) {
+	if id == "" || !c.attempted(id) {
+		return "", nil
+	}
+	var msgs []slack.Message
+	if threadTS != "" {
+		got, _, _, err := c.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+			ChannelID: channel, Timestamp: threadTS, Limit: 200, IncludeAllMetadata: true})
+		if err != nil {
+			return "", classify(err)
+		}
+		msgs = got
+	} else {
+		resp, err := c.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+			ChannelID: channel, Limit: 100, IncludeAllMetadata: true})
+		if err != nil {
+			return "", classify(err)
+		}
+		msgs = resp.Messages
+	}
+	for _, m := range msgs {
+		if m.Metadata.EventType == metadataType && fmt.Sprint(m.Metadata.EventPayload["outbox"]) == id {
+			return m.Timestamp, nil
+		}
+	}
+	return "", nil
+}
+
+// attempted records that a post with outbox id is being tried and reports
+// whether it was tried before in this process. After a restart the first
+// try is not searched: Slack has no idempotency key, and a crash between a
+// post and its outbox mark stays at least once.
+func (c *Client) attempted(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tries == nil {
+		c.tries = map[string]bool{}
+	}
+	seen := c.tries[id]
+	c.tries[id] = true
+	if len(c.tries) > 10000 {
+		c.tries = map[string]bool{id: true}
+	}
+	return seen
+}
+
+// updateHeader rewrites the thread's root so status and remaining days are
+// always current.
+func (c *Client) updateHeader(ctx context.Context, caseID, channel, ts string) error {
+	comp, err := c.complaint(caseID)
+	if err != nil {
+		return err
+	}
+	_, _, _, err = c.api.UpdateMessageContext(ctx, channel, ts,
+		slack.MsgOptionText(escape(headerText(comp)), false),
+		slack.MsgOptionBlocks(c.header(comp)...))
+	if err != nil {
+		return classify(err)
+	}
+	return nil
+}
+
+// markDelivered puts a check mark on the agent's message once the consumer
+// has it.
+func (c *Client) markDelivered(ctx context.Context, receipt string) error {
+	rest, ok := strings.CutPrefix(receipt, "slack:")
+	if !ok {
+		return nil // a reply from another desk
+	}
+	channel, ts, _ := strings.Cut(rest, ":")
+	err := c.api.AddReactionContext(ctx, "white_check_mark", slack.ItemRef{Channel: channel, Timestamp: ts})
+	if err != nil && !strings.Contains(err.Error(), "already_reacted") {
+		return classify(err)
+	}
+	return nil
+}
+
+func (c *Client) complaint(id string) (dialog.Complaint, error) {
+	var comp dialog.Complaint
+	err := c.cfg.Store.View(func(tx *store.Tx) error {
+		var err error
+		comp, err = tx.Complaint(id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return comp, fmt.Errorf("%w: case %s is gone", bot.ErrUndeliverable, id)
+	}
+	return comp, err
+}
+
+// classify maps Slack's answers to what the relay should do.
+func classify(err error) error {
+	var limited *slack.RateLimitedError
+	if errors.As(err, &limited) {
+		return &bot.RetryAfterError{Wait: max(limited.RetryAfter, time.Second), Err: err}
+	}
+	var status slack.StatusCodeError
+	if errors.As(err, &status) && status.Code == 429 {
+		return &bot.RetryAfterError{Wait: 30 * time.Second, Err: err}
+	}
+	for _, permanent := range []string{"channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "account_inactive", "token_revoked", "message_not_found"} {
+		if strings.Contains(err.Error(), permanent) {
+			return fmt.Errorf("%w: %v", bot.ErrUndeliverable, err)
+		}
+	}
+	return err
+}

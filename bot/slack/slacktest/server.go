@@ -1,0 +1,324 @@
+// Package slacktest is a fake of the Slack Web API for tests: an httptest
+// server that takes form-encoded calls with the token as a form field,
+// answers {"ok":true,...} or {"ok":false,"error":...}, keeps channels of
+// messages with threads, reactions and metadata, opens views, takes file
+// uploads, and can be told to answer 429 with Retry-After. It also signs
+// requests the way Slack signs what it sends to an app.
+package slacktest
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Message is one message the app posted.
+type Message struct {
+	Channel   string
+	TS        string
+	ThreadTS  string
+	Text      string
+	Blocks    string // JSON
+	Metadata  string // JSON
+	Updated   int    // how often chat.update changed it
+	Reactions []string
+}
+
+// Failure is an error answer instead of a call.
+type Failure struct {
+	Status     int    // 200 for ok:false errors, 429, 5xx
+	Error      string // the ok:false error, e.g. "channel_not_found"
+	RetryAfter int    // seconds, for 429
+}
+
+// Server is the fake Web API.
+type Server struct {
+	*httptest.Server
+	Token string
+
+	mu       sync.Mutex
+	ts       int64
+	messages []*Message
+	views    []string
+	files    []string
+	calls    map[string]int
+	users    map[string]string
+	changed  chan struct{}
+
+	// Fail, if set, is asked before every call.
+	Fail func(method string, form map[string]string) *Failure
+}
+
+// New starts a fake for the bot token.
+func New(token string) *Server {
+	s := &Server{Token: token, ts: 1700000000000000, calls: map[string]int{}, users: map[string]string{}, changed: make(chan struct{})}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// APIURL is the base URL for SLACK_API_URL; the trailing slash matters.
+func (s *Server) APIURL() string { return s.Server.URL + "/api/" }
+
+// AddUser names a user for users.info.
+func (s *Server) AddUser(id, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[id] = name
+}
+
+// Messages returns every message in a channel ("" for all), in order.
+func (s *Server) Messages(channel string) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Message
+	for _, m := range s.messages {
+		if channel == "" || m.Channel == channel {
+			out = append(out, *m)
+		}
+	}
+	return out
+}
+
+// Thread returns the replies in a thread.
+func (s *Server) Thread(channel, ts string) []Message {
+	var out []Message
+	for _, m := range s.Messages(channel) {
+		if m.ThreadTS == ts {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Message returns one message by channel and ts.
+func (s *Server) Message(channel, ts string) (Message, bool) {
+	for _, m := range s.Messages(channel) {
+		if m.TS == ts {
+			return m, true
+		}
+	}
+	return Message{}, false
+}
+
+// Views returns the views opened, as JSON.
+func (s *Server) Views() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.views...)
+}
+
+// Files returns the names of uploaded files.
+func (s *Server) Files() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.files...)
+}
+
+// Calls counts calls of a method.
+func (s *Server) Calls(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[method]
+}
+
+// Wait blocks until cond holds or timeout passes.
+func (s *Server) Wait(timeout time.Duration, cond func() bool) bool {
+	deadline := time.After(timeout)
+	for {
+		s.mu.Lock()
+		ch := s.changed
+		s.mu.Unlock()
+		if cond() {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline:
+			return cond()
+		}
+	}
+}
+
+func (s *Server) notify() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+func (s *Server) nextTS() string {
+	s.ts++
+	return fmt.Sprintf("%d.%06d", s.ts/1000000, s.ts%1000000)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/upload/") {
+		s.upload(w, r)
+		return
+	}
+	method := strings.TrimPrefix(r.URL.Path, "/api/")
+	if err := r.ParseMultipartForm(32 << 20); err != nil && err != http.ErrNotMultipart {
+		reply(w, http.StatusBadRequest, map[string]any{"ok": false, "error": "invalid_form_data"})
+		return
+	}
+	form := map[string]string{}
+	for k, v := range r.Form {
+		form[k] = v[0]
+	}
+	// Some methods (views.open) send JSON with the token as a bearer.
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		var body map[string]json.RawMessage
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			reply(w, http.StatusBadRequest, map[string]any{"ok": false, "error": "invalid_json"})
+			return
+		}
+		for k, v := range body {
+			var str string
+			if json.Unmarshal(v, &str) == nil {
+				form[k] = str
+			} else {
+				form[k] = string(v)
+			}
+		}
+	}
+	token := form["token"]
+	if token == "" {
+		token = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	}
+	if token != s.Token {
+		reply(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_auth"})
+		return
+	}
+	s.mu.Lock()
+	s.calls[method]++
+	fail := s.Fail
+	s.mu.Unlock()
+	if fail != nil {
+		if f := fail(method, form); f != nil {
+			if f.RetryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+			}
+			status := f.Status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			reply(w, status, map[string]any{"ok": false, "error": f.Error})
+			return
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.notify()
+	switch method {
+	case "auth.test":
+		reply(w, 200, map[string]any{"ok": true, "user_id": "UBOT", "bot_id": "BOMBUD", "team": "Ombud"})
+	case "chat.postMessage":
+		if form["channel"] == "" {
+			reply(w, 200, map[string]any{"ok": false, "error": "channel_not_found"})
+			return
+		}
+		m := &Message{Channel: form["channel"], TS: s.nextTS(), ThreadTS: form["thread_ts"], Text: form["text"], Blocks: form["blocks"], Metadata: form["metadata"]}
+		s.messages = append(s.messages, m)
+		reply(w, 200, map[string]any{"ok": true, "channel": m.Channel, "ts": m.TS})
+	case "chat.update":
+		for _, m := range s.messages {
+			if m.Channel == form["channel"] && m.TS == form["ts"] {
+				m.Text, m.Updated = form["text"], m.Updated+1
+				if form["blocks"] != "" {
+					m.Blocks = form["blocks"]
+				}
+				reply(w, 200, map[string]any{"ok": true, "channel": m.Channel, "ts": m.TS})
+				return
+			}
+		}
+		reply(w, 200, map[string]any{"ok": false, "error": "message_not_found"})
+	case "reactions.add":
+		for _, m := range s.messages {
+			if m.Channel == form["channel"] && m.TS == form["timestamp"] {
+				m.Reactions = append(m.Reactions, form["name"])
+				reply(w, 200, map[string]any{"ok": true})
+				return
+			}
+		}
+		// Agents' own messages are not posted through the API; accept the
+		// reaction on them like Slack does.
+		s.messages = append(s.messages, &Message{Channel: form["channel"], TS: form["timestamp"], Reactions: []string{form["name"]}, Text: "(agent message)"})
+		reply(w, 200, map[string]any{"ok": true})
+	case "views.open":
+		s.views = append(s.views, form["view"])
+		reply(w, 200, map[string]any{"ok": true, "view": map[string]any{"id": "V1"}})
+	case "users.info":
+		name, ok := s.users[form["user"]]
+		if !ok {
+			reply(w, 200, map[string]any{"ok": false, "error": "user_not_found"})
+			return
+		}
+		reply(w, 200, map[string]any{"ok": true, "user": map[string]any{"id": form["user"], "name": name, "real_name": name,
+			"profile": map[string]any{"display_name": name, "real_name": name}}})
+	case "conversations.replies", "conversations.history":
+		var msgs []map[string]any
+		for _, m := range s.messages {
+			if m.Channel != form["channel"] || (method == "conversations.replies" && m.ThreadTS != form["ts"] && m.TS != form["ts"]) {
+				continue
+			}
+			msg := map[string]any{"type": "message", "ts": m.TS, "thread_ts": m.ThreadTS, "text": m.Text}
+			if m.Metadata != "" {
+				var meta any
+				json.Unmarshal([]byte(m.Metadata), &meta)
+				msg["metadata"] = meta
+			}
+			msgs = append(msgs, msg)
+		}
+		reply(w, 200, map[string]any{"ok": true, "messages": msgs, "has_more": false})
+	case "files.getUploadURLExternal":
+		id := "F" + s.nextTS()
+		reply(w, 200, map[string]any{"ok": true, "upload_url": s.Server.URL + "/upload/" + id, "file_id": id})
+	case "files.completeUploadExternal":
+		var files []struct {
+			ID    string `json:"id"`
+			Title string `json:"title"`
+		}
+		json.Unmarshal([]byte(form["files"]), &files)
+		var out []map[string]any
+		for _, f := range files {
+			s.files = append(s.files, f.Title)
+			out = append(out, map[string]any{"id": f.ID, "title": f.Title})
+		}
+		reply(w, 200, map[string]any{"ok": true, "files": out})
+	default:
+		reply(w, 200, map[string]any{"ok": false, "error": "unknown_method"})
+	}
+}
+
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
+	io.Copy(io.Discard, r.Body)
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, "OK")
+}
+
+func reply(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(body)
+}
+
+// Sign returns the headers Slack sends with a request body: the timestamp
+// and the v0 HMAC-SHA256 signature of "v0:<timestamp>:<body>".
+func Sign(secret string, at time.Time, body []byte) http.Header {
+	ts := strconv.FormatInt(at.Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte("v0:" + ts + ":"))
+	mac.Write(body)
+	h := http.Header{}
+	h.Set("X-Slack-Request-Timestamp", ts)
+	h.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+	return h
+}
