@@ -40,9 +40,12 @@ type serveConfig struct {
 	SlackToken         string
 	SlackAPI           string
 	SlackSigningSecret string
+	SlackAppToken      string
 	SlackChannel       string
 	SlackChannels      map[string]string
-	ShutdownBudget     time.Duration
+
+	ReminderDays   int
+	ShutdownBudget time.Duration
 }
 
 func runServe(ctx context.Context, env *Env, args []string) int {
@@ -51,7 +54,8 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 			"TELEGRAM_WEBHOOK_URL is set), the deadline scheduler, and an HTTP server with\n"+
 			"/healthz, /readyz and the webhook. Tokens come from the environment:\n"+
 			"  TELEGRAM_BOT_TOKEN (required), TELEGRAM_API_URL, TELEGRAM_WEBHOOK_URL, TELEGRAM_WEBHOOK_SECRET,\n"+
-			"  SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_CHANNEL or SLACK_CHANNELS, SLACK_API_URL,\n"+
+			"  SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET or SLACK_APP_TOKEN (Socket Mode), SLACK_CHANNEL or\n"+
+			"  SLACK_CHANNELS, SLACK_API_URL,\n"+
 			"  OMBUD_ENCRYPTION_KEY (hex or base64, 16, 24 or 32 bytes).")
 	cfg := serveConfig{}
 	fs.StringVar(&cfg.DataDir, "data", envOr(env, "OMBUD_DATA_DIR", "ombud-data"), "data directory ($OMBUD_DATA_DIR)")
@@ -61,6 +65,7 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 	fs.StringVar(&cfg.WebhookURL, "webhook-url", env.Getenv("TELEGRAM_WEBHOOK_URL"), "public URL of /telegram/webhook; empty: long polling ($TELEGRAM_WEBHOOK_URL)")
 	fs.Float64Var(&cfg.TelegramRate, "telegram-rate", 30, "messages per second to Telegram across all chats")
 	fs.Float64Var(&cfg.ChatRate, "telegram-chat-rate", 1, "messages per second to one chat (short bursts of 3 allowed)")
+	fs.IntVar(&cfg.ReminderDays, "reminder-days", 2, "remind agents this many working days before a deadline")
 	fs.DurationVar(&cfg.ShutdownBudget, "shutdown", 8*time.Second, "how long a stop may take")
 	rest, code, ok := parseFlags(env, fs, args)
 	if !ok {
@@ -73,6 +78,7 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 	cfg.SlackToken = env.Getenv("SLACK_BOT_TOKEN")
 	cfg.SlackAPI = env.Getenv("SLACK_API_URL")
 	cfg.SlackSigningSecret = env.Getenv("SLACK_SIGNING_SECRET")
+	cfg.SlackAppToken = env.Getenv("SLACK_APP_TOKEN")
 	cfg.SlackChannel = env.Getenv("SLACK_CHANNEL")
 	if v := env.Getenv("SLACK_CHANNELS"); v != "" {
 		channels, err := slackdesk.ParseChannels(v)
@@ -159,7 +165,7 @@ func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) err
 
 	svc := &bot.Service{
 		Store:  st,
-		Engine: &dialog.Engine{Policies: reg.Current, Catalog: catalog},
+		Engine: &dialog.Engine{Policies: reg.Current, Catalog: catalog, ReminderWorkingDays: cfg.ReminderDays},
 		Log:    log,
 		Now:    env.Now,
 		Agents: logDesk{log},
@@ -251,6 +257,16 @@ func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) err
 			log.Error("policy watch stopped", "err", err)
 		}
 	}()
+	if desk != nil && cfg.SlackAppToken != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := desk.RunSocketMode(intake, cfg.SlackAppToken); err != nil {
+				errs <- err
+			}
+		}()
+		log.Info("slack socket mode")
+	}
 	if cfg.WebhookURL != "" {
 		if err := tg.SetWebhook(ctx, cfg.WebhookURL, cfg.WebhookSecret); err != nil {
 			errs <- err

@@ -173,3 +173,45 @@ func TestServeWithSlackDesk(t *testing.T) {
 		t.Errorf("header not updated after the decision: %s", m.Blocks)
 	}
 }
+
+// Socket Mode: the same desk without a public URL. An envelope is
+// acknowledged after its input is stored, and the reply reaches the
+// consumer once even when Slack redelivers it.
+func TestServeWithSlackSocketMode(t *testing.T) {
+	tg := newFake(t)
+	sl := slacktest.New("xoxb-test")
+	t.Cleanup(sl.Close)
+	sl.AddUser("U2", "Jonas")
+	_, logs := serveInProcess(t, tg, t.TempDir(), map[string]string{
+		"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": sl.APIURL(), "SLACK_APP_TOKEN": "xapp-1-test", "SLACK_CHANNEL": "C7",
+	})
+	if !sl.Wait(10*time.Second, sl.Connected) {
+		t.Fatalf("no socket mode connection (apps.connections.open called %d times):\n%s", sl.Calls("apps.connections.open"), logs.String())
+	}
+	const chat = 808
+	for _, s := range tgScript(t, "klarna-dk") {
+		do(t, tg, chat, "da", s)
+	}
+	if !sl.Wait(10*time.Second, func() bool { return len(sl.Messages("C7")) > 0 }) {
+		t.Fatal("no thread in the default channel")
+	}
+	root := sl.Messages("C7")[0]
+	payload := map[string]any{"type": "event_callback", "event_id": "EvS1", "team_id": "T1",
+		"event": map[string]any{"type": "message", "user": "U2", "channel": "C7", "ts": "1800000001.000100", "thread_ts": root.TS, "text": "Vi kigger på sagen."}}
+	before := len(tg.SentTo(chat))
+	for _, env := range []string{"env-1", "env-2"} { // the second is Slack's redelivery
+		if err := sl.SendEnvelope(env, "events_api", payload); err != nil {
+			t.Fatal(err)
+		}
+		if !sl.Wait(10*time.Second, func() bool { return sl.Acked(env) }) {
+			t.Fatalf("envelope %s not acknowledged", env)
+		}
+	}
+	if !tg.Wait(10*time.Second, func() bool { return len(tg.SentTo(chat)) > before }) {
+		t.Fatal("the reply did not reach the consumer")
+	}
+	time.Sleep(200 * time.Millisecond) // let a wrongly handled redelivery show; not a timing assertion
+	if got := tg.SentTo(chat)[before:]; len(got) != 1 || !strings.Contains(got[0].Text, "Jonas") || !strings.Contains(got[0].Text, "Vi kigger på sagen.") {
+		t.Errorf("consumer got %v", texts(got))
+	}
+}

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // Message is one message the app posted.
@@ -53,6 +55,8 @@ type Server struct {
 	calls    map[string]int
 	users    map[string]string
 	changed  chan struct{}
+	sockets  []*websocket.Conn
+	acks     []string
 
 	// Fail, if set, is asked before every call.
 	Fail func(method string, form map[string]string) *Failure
@@ -164,6 +168,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.upload(w, r)
 		return
 	}
+	if r.URL.Path == "/socket" {
+		s.socket(w, r)
+		return
+	}
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
 	if err := r.ParseMultipartForm(32 << 20); err != nil && err != http.ErrNotMultipart {
 		reply(w, http.StatusBadRequest, map[string]any{"ok": false, "error": "invalid_form_data"})
@@ -176,7 +184,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	// Some methods (views.open) send JSON with the token as a bearer.
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		var body map[string]json.RawMessage
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil && err != io.EOF {
 			reply(w, http.StatusBadRequest, map[string]any{"ok": false, "error": "invalid_json"})
 			return
 		}
@@ -193,7 +201,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if token == "" {
 		token = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 	}
-	if token != s.Token {
+	if token != s.Token && !(method == "apps.connections.open" && strings.HasPrefix(token, "xapp-")) {
 		reply(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_auth"})
 		return
 	}
@@ -218,6 +226,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	defer s.notify()
 	switch method {
+	case "apps.connections.open":
+		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer xapp-") {
+			reply(w, 200, map[string]any{"ok": false, "error": "not_allowed_token_type"})
+			return
+		}
+		reply(w, 200, map[string]any{"ok": true, "url": "ws" + strings.TrimPrefix(s.Server.URL, "http") + "/socket"})
 	case "auth.test":
 		reply(w, 200, map[string]any{"ok": true, "user_id": "UBOT", "bot_id": "BOMBUD", "team": "Ombud"})
 	case "chat.postMessage":
@@ -321,4 +335,64 @@ func Sign(secret string, at time.Time, body []byte) http.Header {
 	h.Set("X-Slack-Request-Timestamp", ts)
 	h.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
 	return h
+}
+
+var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+
+// socket is the Socket Mode connection: hello first, then whatever the
+// test sends; acknowledgements are recorded.
+func (s *Server) socket(w http.ResponseWriter, r *http.Request) {
+	conn, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	conn.WriteJSON(map[string]any{"type": "hello", "num_connections": 1, "connection_info": map[string]any{"app_id": "A1"}})
+	s.mu.Lock()
+	s.sockets = append(s.sockets, conn)
+	s.notify()
+	s.mu.Unlock()
+	for {
+		var ack struct {
+			EnvelopeID string `json:"envelope_id"`
+		}
+		if err := conn.ReadJSON(&ack); err != nil {
+			return
+		}
+		s.mu.Lock()
+		s.acks = append(s.acks, ack.EnvelopeID)
+		s.notify()
+		s.mu.Unlock()
+	}
+}
+
+// Connected reports whether an app holds a Socket Mode connection.
+func (s *Server) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sockets) > 0
+}
+
+// SendEnvelope sends a Socket Mode envelope ("events_api" or
+// "interactive") to the connected app.
+func (s *Server) SendEnvelope(envelopeID, kind string, payload any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.sockets) == 0 {
+		return fmt.Errorf("slacktest: no socket connection")
+	}
+	return s.sockets[len(s.sockets)-1].WriteJSON(map[string]any{
+		"envelope_id": envelopeID, "type": kind, "payload": payload, "accepts_response_payload": kind == "interactive",
+	})
+}
+
+// Acked reports whether an envelope was acknowledged.
+func (s *Server) Acked(envelopeID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.acks {
+		if a == envelopeID {
+			return true
+		}
+	}
+	return false
 }
