@@ -198,6 +198,12 @@ func (t *turn) tellAgents(key string, data map[string]any) {
 	})
 }
 
+// tellAgentsFile queues a consumer's file for the agents' desk.
+func (t *turn) tellAgentsFile(a Attachment) {
+	t.tellAgents("agent.attachment", map[string]any{"Case": t.c.ID, "Name": a.Name})
+	t.out[len(t.out)-1].Attachment = &a
+}
+
 func (t *turn) button(key, data string) Button {
 	return Button{Label: t.text(key, nil), Data: data}
 }

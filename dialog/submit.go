@@ -60,6 +60,11 @@ func (t *turn) submit() error {
 		"Case": c.ID, "Issuer": pol.Name.In("en"), "Lang": c.Lang, "Received": c.ReceivedDate.String(),
 		"Summary": caseSummary(c),
 	})
+	for _, a := range c.Answers {
+		for _, f := range a.Attachments {
+			t.tellAgentsFile(f)
+		}
+	}
 	return nil
 }
 
@@ -230,6 +235,9 @@ func (t *turn) caseMessage() error {
 	t.c.History = append(t.c.History, Event{At: t.now.UTC(), Kind: "consumer", By: "consumer", Text: text})
 	t.caseChanged = true
 	t.tellAgents("agent.consumer_message", map[string]any{"Case": t.c.ID, "Text": text})
+	if t.in.Attachment != nil {
+		t.tellAgentsFile(*t.in.Attachment)
+	}
 	switch {
 	case t.c.Status == CaseClosed:
 		t.sayKey("case.closed_message", map[string]any{"Case": t.c.ID})

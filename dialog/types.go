@@ -132,6 +132,9 @@ type Output struct {
 	// "slack:C0123:1700000000.000100"; once the consumer has it, the agents'
 	// desk marks that message delivered.
 	Receipt string `json:"receipt,omitempty"`
+	// Attachment is a consumer's file for the agents: the desk copies it
+	// from the consumer's channel.
+	Attachment *Attachment `json:"attachment,omitempty"`
 	// ID is the outbox sequence number, set when the output is sent, so a
 	// platform can tell a resend from a new message.
 	ID string `json:"-"`

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -45,6 +46,9 @@ type Config struct {
 	Wake func()
 	// ChannelRate is messages per second per channel; 0 means 1.
 	ChannelRate float64
+	// Files opens a consumer's file by channel and file id, to copy it
+	// into the case's thread; nil posts the file's name only.
+	Files func(ctx context.Context, channel, fileID string) (io.ReadCloser, int64, error)
 }
 
 // Client is the Slack desk.

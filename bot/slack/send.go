@@ -38,6 +38,9 @@ func (c *Client) Send(ctx context.Context, out dialog.Output) error {
 	if out.Key == "agent.case_new" {
 		return nil // the thread's root is the case, just written
 	}
+	if out.Attachment != nil && c.cfg.Files != nil {
+		return c.upload(ctx, channel, ts, out)
+	}
 	if err := c.post(ctx, channel, ts, out.ID, escape(out.Text), nil); err != nil {
 		return err
 	}
@@ -220,4 +223,32 @@ func classify(err error) error {
 		}
 	}
 	return err
+}
+
+// upload copies a consumer's file from their channel into the thread.
+func (c *Client) upload(ctx context.Context, channel, ts string, out dialog.Output) error {
+	a := out.Attachment
+	body, size, err := c.cfg.Files(ctx, out.Channel, a.FileID)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	if size <= 0 {
+		size = a.Size
+	}
+	name := a.Name
+	if name == "" {
+		name = a.FileID
+	}
+	if err := c.pace(ctx, channel); err != nil {
+		return err
+	}
+	_, err = c.api.UploadFileContext(ctx, slack.UploadFileParameters{
+		Reader: body, FileSize: int(size), Filename: name, Title: name,
+		Channel: channel, ThreadTimestamp: ts, InitialComment: escape(out.Text),
+	})
+	if err != nil {
+		return classify(err)
+	}
+	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -193,4 +195,29 @@ func (c *Client) Typing(ctx context.Context, chat string) {
 	if _, err := c.api.SendChatAction(ctx, &tgbot.SendChatActionParams{ChatID: id, Action: models.ChatActionTyping}); err != nil {
 		c.log.Debug("telegram sendChatAction", "err", redact(err.Error(), c.cfg.Token))
 	}
+}
+
+// Download opens a consumer's file by its file_id, for the agents' desk.
+// Telegram lets bots download files of up to 20 MB.
+func (c *Client) Download(ctx context.Context, fileID string) (io.ReadCloser, int64, error) {
+	f, err := c.api.GetFile(ctx, &tgbot.GetFileParams{FileID: fileID})
+	if errors.Is(err, tgbot.ErrorBadRequest) {
+		return nil, 0, fmt.Errorf("%w: telegram file %s: %s", bot.ErrUndeliverable, fileID, redact(err.Error(), c.cfg.Token))
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("telegram: getFile: %s", redact(err.Error(), c.cfg.Token))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.APIURL+"/file/bot"+c.cfg.Token+"/"+f.FilePath, nil)
+	if err != nil {
+		return nil, 0, errors.New("telegram: bad file path")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, 0, errors.New(redact(err.Error(), c.cfg.Token))
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, 0, fmt.Errorf("telegram: download %s: %s", fileID, resp.Status)
+	}
+	return resp.Body, f.FileSize, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -184,6 +185,12 @@ func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) err
 			Token: cfg.SlackToken, APIURL: cfg.SlackAPI, SigningSecret: cfg.SlackSigningSecret,
 			Channels: cfg.SlackChannels, DefaultChannel: cfg.SlackChannel,
 			Store: st, Policies: reg.Current, Now: env.Now, Log: log, Wake: svc.Wake,
+			Files: func(ctx context.Context, channel, fileID string) (io.ReadCloser, int64, error) {
+				if channel != telegram.Channel {
+					return nil, 0, fmt.Errorf("%w: no files from channel %q", bot.ErrUndeliverable, channel)
+				}
+				return tg.Download(ctx, fileID)
+			},
 		})
 		if err != nil {
 			return err

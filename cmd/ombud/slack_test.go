@@ -61,6 +61,7 @@ func TestServeWithSlackDesk(t *testing.T) {
 		"SLACK_CHANNELS": "amex-se=C1,klarna-dk=C2",
 	})
 	const chat = 555
+	tg.AddFile("doc-kvitto.pdf", []byte("%PDF-1.4 kvitto"))
 	for _, s := range tgScript(t, "amex-se") {
 		do(t, tg, chat, "sv", s)
 	}
@@ -68,6 +69,9 @@ func TestServeWithSlackDesk(t *testing.T) {
 		t.Fatalf("no thread in C1:\n%s", logs.String())
 	}
 	root := sl.Messages("C1")[0]
+	if !sl.Wait(10*time.Second, func() bool { return len(sl.Files()) == 1 && sl.Files()[0] == "kvitto.pdf" }) {
+		t.Errorf("the consumer's receipt was not copied into the thread: %v", sl.Files())
+	}
 	if !strings.Contains(root.Blocks, "AXSE-2026-00001") || !strings.Contains(root.Blocks, "ombud_claim") || !strings.Contains(root.Blocks, "15 working days left") {
 		t.Fatalf("root message is not the case header: %s", root.Blocks)
 	}

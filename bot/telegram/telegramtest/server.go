@@ -55,6 +55,7 @@ type Server struct {
 	commands  map[string]string
 	webhook   struct{ URL, Secret string }
 	files     map[string]models.File
+	contents  map[string][]byte // file_path -> bytes
 	// pausedUntil is when a 429 given by Fail429 ends; a send before it is
 	// recorded as a violation.
 	pausedUntil  time.Time
@@ -75,7 +76,7 @@ func New(token string) *Server {
 	s := &Server{
 		Token: token, nextID: 1000, nextMsgID: 1,
 		calls: map[string]int{}, answered: map[string]bool{}, commands: map[string]string{},
-		files: map[string]models.File{}, changed: make(chan struct{}),
+		files: map[string]models.File{}, contents: map[string][]byte{}, changed: make(chan struct{}),
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
@@ -132,11 +133,13 @@ func (s *Server) Press(chatID int64, lang, data string) int64 {
 	}})
 }
 
-// AddFile makes a file known to getFile.
-func (s *Server) AddFile(f models.File) {
+// AddFile makes a file known to getFile and downloadable at its path.
+func (s *Server) AddFile(fileID string, content []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.files[f.FileID] = f
+	path := "documents/" + fileID
+	s.files[fileID] = models.File{FileID: fileID, FileUniqueID: "u" + fileID, FileSize: int64(len(content)), FilePath: path}
+	s.contents[path] = content
 }
 
 // Sent returns every message sent so far.
@@ -221,6 +224,17 @@ func (s *Server) Wait(timeout time.Duration, cond func() bool) bool {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/file/bot"+s.Token+"/"); ok {
+		s.mu.Lock()
+		content, found := s.contents[rest]
+		s.mu.Unlock()
+		if !found {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(content)
+		return
+	}
 	path := strings.TrimPrefix(r.URL.Path, "/bot")
 	token, method, ok := strings.Cut(path, "/")
 	if !ok || r.Method != http.MethodPost {
