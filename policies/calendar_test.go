@@ -265,9 +265,11 @@ func TestParseDate(t *testing.T) {
 	if d.Weekday() != time.Friday {
 		t.Errorf("2026-12-18 weekday = %s, want Friday", d.Weekday())
 	}
-	b, _ := d.MarshalText()
-	var back Date
-	if err := back.UnmarshalText(b); err != nil || back != d {
-		t.Errorf("text round trip = %v, %v; want %v", back, err, d)
+	for _, d := range []Date{d, {}} {
+		b, _ := d.MarshalText()
+		var back Date
+		if err := back.UnmarshalText(b); err != nil || back != d {
+			t.Errorf("text round trip of %v = %v, %v", d, back, err)
+		}
 	}
 }

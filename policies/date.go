@@ -55,11 +55,21 @@ func (d Date) Before(e Date) bool { return d.utc().Before(e.utc()) }
 // After reports whether d comes after e.
 func (d Date) After(e Date) bool { return d.utc().After(e.utc()) }
 
-// MarshalText encodes d as YYYY-MM-DD, so dates store and log as text.
-func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+// MarshalText encodes d as YYYY-MM-DD, so dates store and log as text;
+// the zero Date is the empty string.
+func (d Date) MarshalText() ([]byte, error) {
+	if d.IsZero() {
+		return []byte{}, nil
+	}
+	return []byte(d.String()), nil
+}
 
-// UnmarshalText decodes YYYY-MM-DD.
+// UnmarshalText decodes YYYY-MM-DD, and the empty string as the zero Date.
 func (d *Date) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = Date{}
+		return nil
+	}
 	parsed, err := ParseDate(string(b))
 	if err != nil {
 		return err

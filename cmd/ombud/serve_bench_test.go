@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"ombud/bot/slack/slacktest"
 	"ombud/bot/telegram/telegramtest"
 )
 
@@ -149,3 +153,94 @@ func startServeForBench(b *testing.B, tg *telegramtest.Server, dir string) (stop
 func contextWithCancel() (context.Context, context.CancelFunc) {
 	return context.WithCancel(context.Background())
 }
+
+// BenchmarkSlackAck measures how fast ombud serve acknowledges signed Slack
+// events (agent replies in a case thread, each stored before the 2xx) while
+// Telegram consumers keep it busy at 150 turns per second:
+//
+//	go test -run '^$' -bench SlackAck -benchtime 1x ./cmd/ombud
+func BenchmarkSlackAck(b *testing.B) {
+	for range b.N {
+		tg := telegramtest.New(testToken)
+		sl := slacktest.New("xoxb-bench")
+		sl.AddUser("U1", "Eva")
+		addr := freeAddr(b)
+		env := map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "TELEGRAM_API_URL": tg.APIURL(),
+			"SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_API_URL": sl.APIURL(), "SLACK_SIGNING_SECRET": slackSecret, "SLACK_CHANNEL": "C1"}
+		ctx, cancel := contextWithCancel()
+		e := &Env{Stdout: &syncBuffer{}, Stderr: &syncBuffer{}, Getenv: func(k string) string { return env[k] }, Now: time.Now}
+		done := make(chan int, 1)
+		go func() {
+			done <- Run(ctx, e, []string{"serve", "--data", b.TempDir(), "--http", addr, "--telegram-rate", "1000000", "--telegram-chat-rate", "1000000"})
+		}()
+		if !waitHTTP(addr+"/readyz", 10*time.Second) {
+			b.Fatal("serve not ready")
+		}
+		// One filed case whose thread the agents answer in.
+		for _, s := range benchScript {
+			if s.press != "" {
+				tg.Press(1, "en", s.press)
+			} else {
+				tg.Text(1, "en", s.text)
+			}
+		}
+		if !sl.Wait(20*time.Second, func() bool { return len(sl.Messages("C1")) > 0 }) {
+			b.Fatal("no case thread")
+		}
+		root := sl.Messages("C1")[0]
+
+		// Background load: 150 turns/s from 1000 chats.
+		load, stopLoad := contextWithCancel()
+		go func() {
+			ticker := time.NewTicker(time.Second / 150)
+			defer ticker.Stop()
+			for i := 0; ; i++ {
+				select {
+				case <-load.Done():
+					return
+				case <-ticker.C:
+					chat := int64(1000 + i%1000)
+					if i < 1000 {
+						tg.Text(chat, "en", "/start klarna-dk")
+					} else {
+						tg.Text(chat, "en", "/status")
+					}
+				}
+			}
+		}()
+		var acks []time.Duration
+		for i := range 300 {
+			body := []byte(fmt.Sprintf(`{"type":"event_callback","event_id":"Ev%d","team_id":"T1","event":{"type":"message","user":"U1","channel":"C1","ts":"1900000000.%06d","thread_ts":"%s","text":"note: intern %d"}}`, i, i, root.TS, i))
+			req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/slack/events", bytes.NewReader(body))
+			for k, v := range slacktest.Sign(slackSecret, time.Now(), body) {
+				req.Header[k] = v
+			}
+			req.Header.Set("Content-Type", "application/json")
+			start := time.Now()
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Fatalf("event %d: %d", i, resp.StatusCode)
+			}
+			acks = append(acks, time.Since(start))
+			time.Sleep(time.Second / 20) // 20 events per second beside the load
+		}
+		stopLoad()
+		cancel()
+		<-done
+		tg.Close()
+		sl.Close()
+		slices.Sort(acks)
+		b.ReportMetric(float64(acks[len(acks)/2].Microseconds())/1000, "ack-p50-ms")
+		b.ReportMetric(float64(acks[len(acks)*99/100].Microseconds())/1000, "ack-p99-ms")
+	}
+}
+
+// benchScript files an amex-se complaint: its fields are a case number
+// (skipped), a description, a date, an expectation and attachments (done).
+var benchScript = []step{{text: "/start amex-se"}, {press: "go"}, {press: "no"}, {press: "file"},
+	{press: "skip"}, {text: "I was charged twice for the same hotel night."}, {text: "2026-11-01"},
+	{text: "A refund of the second charge."}, {press: "done"}, {press: "submit"}}

@@ -60,6 +60,9 @@ type Server struct {
 
 	// Fail, if set, is asked before every call.
 	Fail func(method string, form map[string]string) *Failure
+	// LoseAnswer, if set, is asked after a call was done: true answers 502
+	// instead of the result, as when a response is lost on the way back.
+	LoseAnswer func(method string) bool
 }
 
 // New starts a fake for the bot token.
@@ -222,6 +225,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	lose := s.LoseAnswer
+	if lose != nil && lose(method) {
+		rec := httptest.NewRecorder()
+		s.call(rec, r, method, form)
+		http.Error(w, "bad gateway", http.StatusBadGateway)
+		return
+	}
+	s.call(w, r, method, form)
+}
+
+// call does one Web API method.
+func (s *Server) call(w http.ResponseWriter, r *http.Request, method string, form map[string]string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.notify()

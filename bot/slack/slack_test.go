@@ -1,0 +1,223 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"ombud/bot"
+	"ombud/bot/slack/slacktest"
+	"ombud/dialog"
+	"ombud/policies"
+	"ombud/store"
+)
+
+func TestParseChannels(t *testing.T) {
+	got, err := ParseChannels(" amex-se=C1, klarna-dk = C2 ,")
+	if err != nil || got["amex-se"] != "C1" || got["klarna-dk"] != "C2" || len(got) != 2 {
+		t.Errorf("ParseChannels = %v, %v", got, err)
+	}
+	for _, bad := range []string{"amex-se", "=C1", "amex-se="} {
+		if _, err := ParseChannels(bad); err == nil {
+			t.Errorf("ParseChannels(%q) accepted", bad)
+		}
+	}
+}
+
+func TestEscape(t *testing.T) {
+	in := "<!channel> a&b <@U999> <https://evil|click>"
+	want := "&lt;!channel&gt; a&amp;b &lt;@U999&gt; &lt;https://evil|click&gt;"
+	if got := escape(in); got != want {
+		t.Errorf("escape = %q", got)
+	}
+	if got := unescape(want); got != in {
+		t.Errorf("unescape = %q", got)
+	}
+}
+
+func TestClassify(t *testing.T) {
+	var retry *bot.RetryAfterError
+	if err := classify(&slack.RateLimitedError{RetryAfter: 7 * time.Second}); !errors.As(err, &retry) || retry.Wait != 7*time.Second {
+		t.Errorf("rate limited: %v", err)
+	}
+	if err := classify(errors.New("channel_not_found")); !errors.Is(err, bot.ErrUndeliverable) {
+		t.Errorf("channel_not_found: %v", err)
+	}
+	if err := classify(errors.New("internal_error")); errors.Is(err, bot.ErrUndeliverable) || errors.As(err, &retry) {
+		t.Errorf("a transient error was made permanent: %v", err)
+	}
+}
+
+type desk struct {
+	c    *Client
+	fake *slacktest.Server
+	st   *store.Store
+}
+
+func newDesk(t *testing.T) desk {
+	t.Helper()
+	fake := slacktest.New("xoxb-unit")
+	t.Cleanup(fake.Close)
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	set, err := policies.Load(policies.Bundled(), policies.BundledDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{Token: "xoxb-unit", APIURL: fake.APIURL(), SigningSecret: "shh", DefaultChannel: "C1",
+		Store: st, Policies: func() *policies.Set { return set }, ChannelRate: 100, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// A filed case to post about.
+	received := time.Date(2026, 12, 18, 9, 0, 0, 0, time.UTC)
+	comp := dialog.Complaint{ID: "AXSE-2026-00007", Issuer: "amex-se", Status: dialog.CaseSubmitted, Lang: "sv",
+		ReceivedAt: received, ReceivedDate: policies.Date{Year: 2026, Month: 12, Day: 18}, Channel: "telegram", Chat: "1",
+		Answers: []dialog.FiledAnswer{{Question: "Vad hände?", Display: "<!here> dubbel debitering"}}}
+	if err := st.Update(func(tx *store.Tx) error { return tx.PutComplaint(comp) }); err != nil {
+		t.Fatal(err)
+	}
+	return desk{c, fake, st}
+}
+
+func TestSendOpensThreadThenPostsInIt(t *testing.T) {
+	d := newDesk(t)
+	ctx := context.Background()
+	if err := d.c.Send(ctx, dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Key: "agent.case_new", Text: "new", ID: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	msgs := d.fake.Messages("C1")
+	// Blocks are JSON, where < and & are written \u003c and \u0026.
+	if len(msgs) != 1 || strings.Contains(msgs[0].Blocks, `\u003c!here`) || !strings.Contains(msgs[0].Blocks, `\u0026lt;!here\u0026gt;`) {
+		t.Fatalf("root: %+v", msgs)
+	}
+	if err := d.c.Send(ctx, dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Key: "agent.note_saved", Text: "Note saved", ID: "2"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.fake.Thread("C1", msgs[0].TS); len(got) != 1 || got[0].Text != "Note saved" {
+		t.Errorf("thread: %+v", got)
+	}
+	if root, _ := d.fake.Message("C1", msgs[0].TS); root.Updated != 1 {
+		t.Errorf("header updated %d times, want 1", root.Updated)
+	}
+}
+
+// A post whose answer was lost is found by its outbox id on the retry,
+// not posted twice.
+func TestRetryAfterALostAnswerDoesNotPostTwice(t *testing.T) {
+	d := newDesk(t)
+	ctx := context.Background()
+	out := dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Key: "agent.case_new", Text: "new", ID: "1"}
+	if err := d.c.Send(ctx, out); err != nil {
+		t.Fatal(err)
+	}
+	root := d.fake.Messages("C1")[0]
+	lost := true
+	d.fake.LoseAnswer = func(method string) bool {
+		if method == "chat.postMessage" && lost {
+			lost = false
+			return true
+		}
+		return false
+	}
+	reply := dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Key: "agent.consumer_message", Text: "Consumer on case: hej", ID: "9"}
+	if err := d.c.Send(ctx, reply); err == nil {
+		t.Fatal("a lost answer looked like success")
+	}
+	if err := d.c.Send(ctx, reply); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.fake.Thread("C1", root.TS); len(got) != 1 {
+		t.Errorf("thread has %d messages after the retry, want 1", len(got))
+	}
+}
+
+func TestEventsAreVerifiedAndFiltered(t *testing.T) {
+	d := newDesk(t)
+	ctx := context.Background()
+	if err := d.c.Send(ctx, dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Key: "agent.case_new", Text: "new", ID: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	root := d.fake.Messages("C1")[0]
+	h := d.c.EventsHandler()
+	post := func(body string, signedWith string) int {
+		req := httptest.NewRequest(http.MethodPost, "/slack/events", strings.NewReader(body))
+		for k, v := range slacktest.Sign(signedWith, time.Now(), []byte(body)) {
+			req.Header[k] = v
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	challenge := `{"type":"url_verification","challenge":"abc123","token":"x"}`
+	req := httptest.NewRequest(http.MethodPost, "/slack/events", strings.NewReader(challenge))
+	for k, v := range slacktest.Sign("shh", time.Now(), []byte(challenge)) {
+		req.Header[k] = v
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 200 || rec.Body.String() != "abc123" {
+		t.Errorf("url_verification: %d %q", rec.Code, rec.Body.String())
+	}
+	if code := post(challenge, "wrong"); code != 401 {
+		t.Errorf("unsigned challenge: %d", code)
+	}
+	ev := func(id, extra string) string {
+		return `{"type":"event_callback","event_id":"` + id + `","event":{"type":"message","channel":"C1","ts":"1.5","thread_ts":"` + root.TS + `","text":"hej"` + extra + `}}`
+	}
+	for _, body := range []string{
+		ev("E1", `,"bot_id":"B1","subtype":"bot_message"`),           // a bot
+		ev("E2", `,"user":"U1","subtype":"message_changed"`),         // an edit
+		strings.Replace(ev("E3", `,"user":"U1"`), `"C1"`, `"C9"`, 1), // another channel
+		strings.Replace(ev("E4", `,"user":"U1"`), root.TS, "9.9", 1), // not a case thread
+	} {
+		if code := post(body, "shh"); code != 200 {
+			t.Errorf("event: %d", code)
+		}
+	}
+	if items, _ := d.st.Pending(0); len(items) != 0 {
+		t.Errorf("ignored events reached the inbox: %+v", items)
+	}
+	if code := post(ev("E5", `,"user":"U1"`), "shh"); code != 200 {
+		t.Fatal(code)
+	}
+	items, _ := d.st.Pending(0)
+	if len(items) != 1 || items[0].Input.Case != "AXSE-2026-00007" || items[0].Input.Agent.Action != dialog.ActionReply || items[0].Input.Ref != "slack:C1:1.5" {
+		t.Errorf("agent reply input: %+v", items)
+	}
+}
+
+func TestHeaderButtonsFollowTheStatus(t *testing.T) {
+	d := newDesk(t)
+	for status, want := range map[string][]string{
+		dialog.CaseSubmitted: {"ombud_claim", "ombud_hold", "ombud_decide", "ombud_close"},
+		dialog.CaseDecided:   {"ombud_close", "ombud_reopen"},
+		dialog.CaseClosed:    {"ombud_reopen"},
+	} {
+		blocks := d.c.header(dialog.Complaint{ID: "X-1", Issuer: "amex-se", Status: status})
+		var ids []string
+		for _, b := range blocks {
+			if a, ok := b.(*slack.ActionBlock); ok {
+				for _, e := range a.Elements.ElementSet {
+					ids = append(ids, e.(*slack.ButtonBlockElement).ActionID)
+				}
+			}
+		}
+		if strings.Join(ids, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: buttons %v, want %v", status, ids, want)
+		}
+	}
+}
