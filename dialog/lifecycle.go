@@ -120,7 +120,7 @@ func (t *turn) handleAgent() error {
 		}
 		record("reply")
 		t.answered()
-		t.sayKey("case.agent_reply", map[string]any{"Agent": by, "Issuer": t.issuerName(), "Case": t.c.ID, "Text": a.Text})
+		t.sayKey("case.agent_reply", map[string]any{"Agent": t.signature(by), "Issuer": t.issuerName(), "Case": t.c.ID, "Text": a.Text})
 		t.out[len(t.out)-1].Receipt = t.in.Ref
 
 	case ActionClaim:
@@ -132,7 +132,7 @@ func (t *turn) handleAgent() error {
 		t.c.ClaimedBy = by
 		record("claim")
 		t.answered()
-		t.sayKey("case.claimed", map[string]any{"Agent": by, "Case": t.c.ID})
+		t.sayKey("case.claimed", map[string]any{"Agent": t.signature(by), "Case": t.c.ID})
 		t.tellAgents("agent.claimed", map[string]any{"Case": t.c.ID, "Agent": by})
 
 	case ActionExtend:
@@ -175,7 +175,7 @@ func (t *turn) handleAgent() error {
 		}
 		record("decide")
 		t.refreshTimers()
-		msg := t.text("case.decided."+a.Outcome, map[string]any{"Case": t.c.ID, "Agent": by, "Issuer": t.issuerName(), "Text": a.Text})
+		msg := t.text("case.decided."+a.Outcome, map[string]any{"Case": t.c.ID, "Agent": t.signature(by), "Issuer": t.issuerName(), "Text": a.Text})
 		if a.Outcome != OutcomeUpheld {
 			msg += "\n\n" + t.nextSteps()
 		}
@@ -274,4 +274,16 @@ func (t *turn) handleTimer() error {
 func isInternal(text string) bool {
 	lower := strings.ToLower(strings.TrimSpace(text))
 	return strings.HasPrefix(lower, "note:") || strings.HasPrefix(lower, "//")
+}
+
+// signature is how an agent is named to the consumer: the issuer's team
+// name when the policy sets one, else the agent's own name. The case keeps
+// the agent's own name either way.
+func (t *turn) signature(agent string) string {
+	if t.pol != nil {
+		if team := t.pol.AgentName.In(t.s.Lang); team != "" {
+			return team
+		}
+	}
+	return agent
 }

@@ -188,3 +188,17 @@ func TestTimerAfterDecisionIsIgnored(t *testing.T) {
 		t.Errorf("timer after the decision: %s", keys(h.out))
 	}
 }
+
+func TestTeamNameSignsReplies(t *testing.T) {
+	h := filed(t, "amex-se", "sv")
+	p, _ := h.e.Policies().Get("amex-se")
+	p.AgentName = map[string]string{"sv": "Klagomålsavdelningen", "en": "The complaints team"}
+	defer func() { p.AgentName = nil }()
+	h.agent(ActionReply, "", "Vi återkommer.")
+	if got := h.consumer()[0].Text; !strings.Contains(got, "Klagomålsavdelningen") || strings.Contains(got, "Eva") {
+		t.Errorf("reply signed %q", got)
+	}
+	if h.c.History[len(h.c.History)-1].By != "Eva" {
+		t.Error("the case no longer records which agent answered")
+	}
+}

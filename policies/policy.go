@@ -14,11 +14,14 @@ type Policy struct {
 	Reviewed string `yaml:"reviewed,omitempty"`
 	// PSD2 marks a payment-service issuer: PSD2 Art. 101 binds it to
 	// answer within 15 working days, or 35 with a holding reply.
-	PSD2     bool            `yaml:"psd2,omitempty"`
-	Calendar CalendarOptions `yaml:"calendar,omitempty"`
-	Steps    []Step          `yaml:"steps"`
-	Fields   []Field         `yaml:"fields"`
-	Notes    []Note          `yaml:"notes,omitempty"`
+	PSD2 bool `yaml:"psd2,omitempty"`
+	// AgentName, if set, signs agents' replies to consumers with the
+	// issuer's team name instead of the agent's own name.
+	AgentName Text            `yaml:"agent_name,omitempty"`
+	Calendar  CalendarOptions `yaml:"calendar,omitempty"`
+	Steps     []Step          `yaml:"steps"`
+	Fields    []Field         `yaml:"fields"`
+	Notes     []Note          `yaml:"notes,omitempty"`
 
 	// Set by the loader, not by the file.
 	File    string `yaml:"-"`

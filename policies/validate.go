@@ -43,6 +43,7 @@ func (c *checker) validate(p *Policy) {
 	c.languages(root.key("languages"), p.Languages, true)
 	langs := p.Languages
 	c.text(root.key("name"), p.Name, langs, true)
+	c.text(root.key("agent_name"), p.AgentName, langs, false)
 
 	switch p.Country {
 	case "":
