@@ -80,11 +80,28 @@ func (s *Service) handle(ctx context.Context, item store.InboxItem) error {
 	in := item.Input
 	now := s.Now()
 	var turnErr error
+	var purge bool
 	err := s.Store.Update(func(tx *store.Tx) error {
-		turnErr = nil
+		turnErr, purge = nil, false
 		turn, key, err := s.load(tx, in, now)
 		if err != nil {
 			return err
+		}
+		if isPrivacy(in) {
+			_, found := s.sessionExists(tx, key)
+			if purge, err = s.privacy(tx, in, key, turn.Session, found, now); err != nil {
+				return err
+			}
+			return tx.Done(item)
+		}
+		if in.Kind == dialog.InputTimer && in.Timer != nil && in.Timer.Kind == dialog.TimerPurge {
+			if turn.Complaint != nil {
+				if err := s.erase(tx, *turn.Complaint, now); err != nil {
+					return err
+				}
+				purge = true
+			}
+			return tx.Done(item)
 		}
 		res, err := s.runEngine(ctx, turn, in)
 		if err != nil {
@@ -123,7 +140,18 @@ func (s *Service) handle(ctx context.Context, item store.InboxItem) error {
 	if err != nil {
 		return fmt.Errorf("bot: handle input %d: %w", item.Seq, err)
 	}
+	if purge {
+		// Erased data must be gone from the files, not only unreachable.
+		if err := s.Store.Purge(); err != nil {
+			s.Log.Error("purge after erasure failed; old versions stay on disk until compaction", "err", err)
+		}
+	}
 	return nil
+}
+
+func (s *Service) sessionExists(tx *store.Tx, key string) (dialog.Session, bool) {
+	sess, err := tx.Session(key)
+	return sess, err == nil
 }
 
 // load reads the state an input works on: the consumer's session and its

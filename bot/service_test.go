@@ -267,3 +267,52 @@ func BenchmarkDurableTurn(b *testing.B) {
 		}
 	}
 }
+
+// When a closed case's retention ends, the scheduler erases its personal
+// data and keeps it pseudonymised in the register.
+func TestRetentionPurge(t *testing.T) {
+	f := newFixture(t)
+	for _, in := range []dialog.Input{
+		{Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: "amex-dk"},
+		{Kind: dialog.InputChoice, Data: "go"},
+		{Kind: dialog.InputChoice, Data: "no"},
+		{Kind: dialog.InputChoice, Data: "file"},
+	} {
+		f.input(t, in)
+	}
+	for i := 0; f.session(t).State == dialog.StateField && i < 20; i++ {
+		f.input(t, answerFor(t, f))
+	}
+	f.input(t, dialog.Input{Kind: dialog.InputChoice, Data: "submit"})
+	caseID := f.session(t).Case
+	f.input(t, dialog.Input{Kind: dialog.InputAgent, Case: caseID, Agent: &dialog.AgentAction{Action: dialog.ActionClose, Agent: "Eva"}})
+
+	next, ok, err := f.svc.Store.NextTimer()
+	if err != nil || !ok || next.Kind != dialog.TimerPurge {
+		t.Fatalf("no purge timer after closing: %+v %v", next, err)
+	}
+	if y := next.At.Year(); y != 2029 {
+		t.Errorf("purge at %s, want three years after closing (amex-dk)", next.At)
+	}
+	f.now = next.At.Add(time.Minute)
+	if _, err := f.svc.FireTimers(context.Background(), f.now); err != nil {
+		t.Fatal(err)
+	}
+	var c dialog.Complaint
+	if err := f.svc.Store.View(func(tx *store.Tx) error {
+		var err error
+		c, err = tx.Complaint(caseID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Erased || len(c.Answers) != 0 || c.Chat != "" || c.Status != dialog.CaseClosed || c.ReceivedDate.IsZero() {
+		t.Errorf("after retention: erased %v answers %d chat %q status %s", c.Erased, len(c.Answers), c.Chat, c.Status)
+	}
+	if _, err := f.svc.Relay(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if k := f.agents.keys(); k[len(k)-1] != "agent.erased" {
+		t.Errorf("desk not told: %v", k)
+	}
+}

@@ -43,6 +43,9 @@ type Complaint struct {
 	ExtendedReason string    `json:"extended_reason,omitempty"`
 	Decision       *Decision `json:"decision,omitempty"`
 	History        []Event   `json:"history"`
+	// Erased: the consumer's personal data is gone; the rest is kept for
+	// the issuer's complaints register.
+	Erased bool `json:"erased,omitempty"`
 }
 
 // FiledAnswer is one answer as filed, with the question it answered.

@@ -188,6 +188,7 @@ func (t *turn) handleAgent() error {
 		}
 		record("close")
 		t.refreshTimers()
+		t.retain()
 		t.sayKey("case.closed", map[string]any{"Case": t.c.ID})
 
 	case ActionReopen:
@@ -230,7 +231,7 @@ func (t *turn) decisionDeadline() (CaseDeadline, bool) {
 // deadline passes unmet, an alert for them and the consumer's next steps.
 func (t *turn) handleTimer() error {
 	tm := t.in.Timer
-	if t.c == nil || tm == nil || !t.c.open() {
+	if t.c == nil || tm == nil || !t.c.open() || tm.Kind == TimerPurge {
 		return nil // decided, closed or erased since the timer was set
 	}
 	idx := -1
@@ -286,4 +287,16 @@ func (t *turn) signature(agent string) string {
 		}
 	}
 	return agent
+}
+
+// retain sets the timer that erases a closed case's personal data when the
+// policy's retention ends.
+func (t *turn) retain() {
+	if t.pol == nil || t.pol.Retention == nil {
+		return
+	}
+	clock := t.pol.Clock()
+	end := clock.DueFromDate(clock.LocalDate(t.now), *t.pol.Retention)
+	t.timers = append(t.timers, Timer{Case: t.c.ID, Kind: TimerPurge, Deadline: "retention", At: end.Ends.UTC()})
+	t.setTimers = true
 }

@@ -98,6 +98,7 @@ type AgentAction struct {
 const (
 	TimerReminder = "reminder" // a deadline is near: remind the agents
 	TimerDue      = "due"      // a deadline has passed
+	TimerPurge    = "purge"    // the retention of a closed case's personal data has ended
 )
 
 // Timer is a deadline event scheduled for a case.
@@ -132,12 +133,21 @@ type Output struct {
 	// "slack:C0123:1700000000.000100"; once the consumer has it, the agents'
 	// desk marks that message delivered.
 	Receipt string `json:"receipt,omitempty"`
+	// Document is a file for the consumer, such as their data export.
+	Document *Document `json:"document,omitempty"`
 	// Attachment is a consumer's file for the agents: the desk copies it
 	// from the consumer's channel.
 	Attachment *Attachment `json:"attachment,omitempty"`
 	// ID is the outbox sequence number, set when the output is sent, so a
 	// platform can tell a resend from a new message.
 	ID string `json:"-"`
+}
+
+// Document is a file Ombud sends.
+type Document struct {
+	Name string `json:"name"`
+	MIME string `json:"mime"`
+	Data []byte `json:"data"`
 }
 
 // Button is one option offered with a message.

@@ -17,7 +17,11 @@ type Policy struct {
 	PSD2 bool `yaml:"psd2,omitempty"`
 	// AgentName, if set, signs agents' replies to consumers with the
 	// issuer's team name instead of the agent's own name.
-	AgentName Text            `yaml:"agent_name,omitempty"`
+	AgentName Text `yaml:"agent_name,omitempty"`
+	// Retention is how long a consumer's personal data is kept after their
+	// case closes; then it is erased and the case stays in the register
+	// pseudonymised. Unset keeps it until the consumer asks for erasure.
+	Retention *Period         `yaml:"retention,omitempty"`
 	Calendar  CalendarOptions `yaml:"calendar,omitempty"`
 	Steps     []Step          `yaml:"steps"`
 	Fields    []Field         `yaml:"fields"`

@@ -44,6 +44,9 @@ func (c *checker) validate(p *Policy) {
 	langs := p.Languages
 	c.text(root.key("name"), p.Name, langs, true)
 	c.text(root.key("agent_name"), p.AgentName, langs, false)
+	if p.Retention != nil {
+		c.period(root.key("retention"), *p.Retention)
+	}
 
 	switch p.Country {
 	case "":

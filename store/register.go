@@ -81,3 +81,27 @@ func (s *Store) Ref(kind, key string) (value string, ok bool, err error) {
 	}
 	return value, ok, nil
 }
+
+// Purge makes deleted and overwritten data unrecoverable from the files on
+// disk. Badger keeps old versions in its write-ahead log and tables until
+// compaction drops them; Purge flushes the memtables (DropPrefix on a key
+// range of its own does that), compacts every level into one, which drops
+// versions no reader can see, and rewrites value logs. An erasure
+// calls it after deleting a consumer's data.
+func (s *Store) Purge() error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	// DropPrefix skips the flush when no key has the prefix, so write one.
+	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set([]byte("~purge/marker"), nil) }); err != nil {
+		return fmt.Errorf("store: purge: %w", err)
+	}
+	if err := s.db.DropPrefix([]byte("~purge/")); err != nil {
+		return fmt.Errorf("store: purge: flush: %w", err)
+	}
+	if err := s.db.Flatten(2); err != nil {
+		return fmt.Errorf("store: purge: compact: %w", err)
+	}
+	for s.db.RunValueLogGC(0.01) == nil {
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -229,4 +230,15 @@ func (tx *Tx) Fail(item InboxItem, reason string) error {
 		return fmt.Errorf("store: keep failed input %d: %w", item.Seq, err)
 	}
 	return nil
+}
+
+// Complaints calls fn for every complaint, in case-number order.
+func (tx *Tx) Complaints(fn func(dialog.Complaint) error) error {
+	return scan(tx.txn, []byte(prefixComplaint), true, func(_, value []byte) error {
+		var c dialog.Complaint
+		if err := json.Unmarshal(value, &c); err != nil {
+			return fmt.Errorf("store: complaint: %w", err)
+		}
+		return fn(c)
+	})
 }

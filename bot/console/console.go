@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +40,9 @@ type Chat struct {
 	Lang string
 	// Agent is the agent's display name on the desk.
 	Agent string
+	// ExportDir is where files for the consumer, such as /mydata, are
+	// written; the chat prints their path.
+	ExportDir string
 
 	mu      sync.Mutex
 	buttons []dialog.Button // the options last shown, for numbered answers
@@ -195,6 +200,16 @@ func (c *Chat) printConsumer(_ context.Context, out dialog.Output) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	fmt.Fprintln(c.Out, "ombud> "+indent(out.Text, "       "))
+	if d := out.Document; d != nil {
+		if err := os.MkdirAll(c.ExportDir, 0o700); err != nil {
+			return fmt.Errorf("console: export: %w", err)
+		}
+		path := filepath.Join(c.ExportDir, fmt.Sprintf("%s-%s-%s", c.ChatID, out.ID, d.Name))
+		if err := os.WriteFile(path, d.Data, 0o600); err != nil {
+			return fmt.Errorf("console: export: %w", err)
+		}
+		fmt.Fprintln(c.Out, "       "+path)
+	}
 	var flat []dialog.Button
 	for _, row := range out.Buttons {
 		flat = append(flat, row...)

@@ -41,6 +41,11 @@ func (c *Client) Send(ctx context.Context, out dialog.Output) error {
 	if out.Attachment != nil && c.cfg.Files != nil {
 		return c.upload(ctx, channel, ts, out)
 	}
+	if out.Key == "agent.erased" {
+		if err := c.redact(ctx, channel, ts); err != nil {
+			return err
+		}
+	}
 	if err := c.post(ctx, channel, ts, out.ID, escape(out.Text), nil); err != nil {
 		return err
 	}
@@ -249,6 +254,30 @@ func (c *Client) upload(ctx context.Context, channel, ts string, out dialog.Outp
 	})
 	if err != nil {
 		return classify(err)
+	}
+	return nil
+}
+
+// redactedText replaces Ombud's posts in a thread whose consumer had their
+// data erased.
+const redactedText = "[erased at the consumer's request]"
+
+// redact rewrites every message Ombud posted in a case's thread, which may
+// quote the consumer, to a neutral text. Agents' own replies are theirs to
+// delete; the root is rewritten by the header update that follows.
+func (c *Client) redact(ctx context.Context, channel, ts string) error {
+	msgs, _, _, err := c.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+		ChannelID: channel, Timestamp: ts, Limit: 1000, IncludeAllMetadata: true})
+	if err != nil {
+		return classify(err)
+	}
+	for _, m := range msgs {
+		if m.Timestamp == ts || m.Metadata.EventType != metadataType {
+			continue
+		}
+		if _, _, _, err := c.api.UpdateMessageContext(ctx, channel, m.Timestamp, slack.MsgOptionText(redactedText, false)); err != nil {
+			return classify(err)
+		}
 	}
 	return nil
 }

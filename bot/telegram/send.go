@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -34,6 +35,17 @@ func (c *Client) Send(ctx context.Context, out dialog.Output) error {
 	chatID, err := strconv.ParseInt(out.Chat, 10, 64)
 	if err != nil {
 		return fmt.Errorf("%w: chat id %q is not a Telegram chat", bot.ErrUndeliverable, out.Chat)
+	}
+	if out.Document != nil {
+		if err := c.pace(ctx, chatID); err != nil {
+			return err
+		}
+		_, err := c.api.SendDocument(ctx, &tgbot.SendDocumentParams{ChatID: chatID, Caption: out.Text,
+			Document: &models.InputFileUpload{Filename: out.Document.Name, Data: bytes.NewReader(out.Document.Data)}})
+		if err != nil {
+			return c.classify(err)
+		}
+		return nil
 	}
 	parts := split(out.Text, maxMessage)
 	for i, part := range parts {
@@ -171,7 +183,8 @@ func utf16Len(s string) int { return len(utf16.Encode([]rune(s))) }
 // SetCommands sets the command menu in every language, with English as
 // the default for other languages.
 func (c *Client) SetCommands(ctx context.Context, catalog *locales.Catalog) error {
-	names := []string{dialog.CommandNew, dialog.CommandStatus, dialog.CommandBack, dialog.CommandCancel, dialog.CommandLanguage, dialog.CommandHelp}
+	names := []string{dialog.CommandNew, dialog.CommandStatus, dialog.CommandBack, dialog.CommandCancel, dialog.CommandLanguage,
+		dialog.CommandMyData, dialog.CommandDelete, dialog.CommandHelp}
 	for _, lang := range append([]string{""}, catalog.Languages()...) {
 		pr := catalog.Printer(lang)
 		var cmds []models.BotCommand

@@ -15,6 +15,7 @@ import (
 var knownCommands = map[string]bool{
 	dialog.CommandStart: true, dialog.CommandNew: true, dialog.CommandStatus: true,
 	dialog.CommandLanguage: true, dialog.CommandCancel: true, dialog.CommandBack: true, dialog.CommandHelp: true,
+	dialog.CommandMyData: true, dialog.CommandDelete: true,
 }
 
 // Input turns an update into a dialog input. It reports false for updates

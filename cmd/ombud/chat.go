@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -80,7 +81,8 @@ func runChat(ctx context.Context, env *Env, args []string) int {
 	}
 	defer st.Close()
 
-	chat := &console.Chat{In: env.Stdin, Out: env.Stdout, ChatID: *chatID, Issuer: *issuer, Lang: *lang, Agent: *agent}
+	chat := &console.Chat{In: env.Stdin, Out: env.Stdout, ChatID: *chatID, Issuer: *issuer, Lang: *lang, Agent: *agent,
+		ExportDir: filepath.Clean(*data) + "-exports"}
 	chat.Service = &bot.Service{
 		Store:     st,
 		Engine:    &dialog.Engine{Policies: reg.Current, Catalog: catalog},

@@ -29,6 +29,9 @@ const testToken = "123456:TEST-token"
 // or send a document.
 type step struct{ text, press, doc string }
 
+// longAnswer answers every long-text question of tgScript.
+const longAnswer = "I was charged twice for the same purchase in November."
+
 // tgScript files a complaint with issuer through buttons and answers.
 func tgScript(t *testing.T, issuer string) []step {
 	t.Helper()
@@ -57,8 +60,12 @@ func tgScript(t *testing.T, issuer string) []step {
 			steps = append(steps, step{text: "anna@example.se"})
 		case policies.FieldText:
 			steps = append(steps, step{text: "Anna Andersson"})
+		case policies.FieldPhone:
+			steps = append(steps, step{text: "+46 70 123 45 67"})
+		case policies.FieldAmount:
+			steps = append(steps, step{text: "1 250 kr"})
 		default:
-			steps = append(steps, step{text: "I was charged twice for the same purchase in November."})
+			steps = append(steps, step{text: longAnswer})
 		}
 	}
 	return append(steps, step{press: "submit"})
@@ -117,6 +124,15 @@ func freeAddr(t testing.TB) string {
 // serveInProcess runs ombud serve against the fake until the test ends.
 func serveInProcess(t *testing.T, tg *telegramtest.Server, dir string, extraEnv map[string]string, args ...string) (addr string, stderr *syncBuffer) {
 	t.Helper()
+	addr, stderr, stop := startServe(t, tg, dir, extraEnv, args...)
+	t.Cleanup(stop)
+	return addr, stderr
+}
+
+// startServe runs ombud serve against the fake and returns how to stop it;
+// stopping twice is harmless.
+func startServe(t *testing.T, tg *telegramtest.Server, dir string, extraEnv map[string]string, args ...string) (addr string, stderr *syncBuffer, stop func()) {
+	t.Helper()
 	addr = freeAddr(t)
 	env := map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "TELEGRAM_API_URL": tg.APIURL()}
 	for k, v := range extraEnv {
@@ -128,21 +144,25 @@ func serveInProcess(t *testing.T, tg *telegramtest.Server, dir string, extraEnv 
 	done := make(chan int, 1)
 	args = append([]string{"serve", "--data", dir, "--http", addr, "--telegram-chat-rate", "50"}, args...)
 	go func() { done <- Run(ctx, e, args) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("serve exited %d:\n%s", code, stderr.String())
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case code := <-done:
+				if code != 0 {
+					t.Errorf("serve exited %d:\n%s", code, stderr.String())
+				}
+			case <-time.After(10 * time.Second):
+				t.Error("serve did not stop within 10 s")
 			}
-		case <-time.After(10 * time.Second):
-			t.Error("serve did not stop within 10 s")
-		}
-	})
+		})
+	}
 	if !waitHTTP(addr+"/readyz", 10*time.Second) {
+		stop()
 		t.Fatalf("serve never became ready:\n%s", stderr.String())
 	}
-	return addr, stderr
+	return addr, stderr, stop
 }
 
 func waitHTTP(url string, timeout time.Duration) bool {

@@ -23,10 +23,13 @@ import (
 
 // Sent is one message the bot sent.
 type Sent struct {
-	ChatID      int64
-	Text        string
-	ReplyMarkup string // the inline keyboard as JSON, if any
-	At          time.Time
+	ChatID int64
+	Text   string
+	// Document is the file of a sendDocument, with its name.
+	Document     []byte
+	DocumentName string
+	ReplyMarkup  string // the inline keyboard as JSON, if any
+	At           time.Time
 }
 
 // Failure is an error answer the fake gives instead of doing a call.
@@ -296,6 +299,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.notify()
 		s.mu.Unlock()
 		writeOK(w, true)
+	case "sendDocument":
+		s.sendDocument(w, r, form)
 	case "sendChatAction", "deleteWebhook":
 		writeOK(w, true)
 	case "setMyCommands":
@@ -439,4 +444,29 @@ func utf16Len(s string) int {
 		}
 	}
 	return n
+}
+
+func (s *Server) sendDocument(w http.ResponseWriter, r *http.Request, form map[string]string) {
+	chatID, err := strconv.ParseInt(form["chat_id"], 10, 64)
+	if err != nil || r.MultipartForm == nil || len(r.MultipartForm.File["document"]) == 0 {
+		writeError(w, http.StatusBadRequest, "Bad Request: there is no document in the request", 0)
+		return
+	}
+	fh := r.MultipartForm.File["document"][0]
+	f, err := fh.Open()
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "Bad Request: "+err.Error(), 0)
+		return
+	}
+	data, _ := io.ReadAll(f)
+	f.Close()
+	s.mu.Lock()
+	s.nextMsgID++
+	msg := Sent{ChatID: chatID, Text: form["caption"], Document: data, DocumentName: fh.Filename, At: time.Now()}
+	s.sent = append(s.sent, msg)
+	s.notify()
+	id := s.nextMsgID
+	s.mu.Unlock()
+	writeOK(w, models.Message{ID: id, Date: int(time.Now().Unix()), Caption: msg.Text, Chat: models.Chat{ID: chatID, Type: models.ChatTypePrivate},
+		Document: &models.Document{FileID: fmt.Sprintf("doc%d", id), FileName: fh.Filename, FileSize: int64(len(data))}})
 }

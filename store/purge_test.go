@@ -1,0 +1,64 @@
+package store
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"ombud/dialog"
+)
+
+// filesContain reports whether any file under dir contains needle.
+func filesContain(t *testing.T, dir string, needle []byte) []string {
+	t.Helper()
+	var hits []string
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err == nil && bytes.Contains(b, needle) {
+			hits = append(hits, filepath.Base(path))
+		}
+		return nil
+	})
+	return hits
+}
+
+func TestPurgeRemovesDeletedDataFromDisk(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir, Options{})
+	secret := []byte("Zebrafinkens-hemlighet-4711")
+	if err := s.Update(func(tx *Tx) error {
+		for i := range 5 { // several versions, as a conversation writes
+			if err := tx.PutSession("telegram:1", dialog.Session{Chat: "1", Answers: map[string]dialog.Answer{"d": {Value: string(secret)}}, State: string(rune('a' + i))}); err != nil {
+				return err
+			}
+		}
+		return tx.AddOutbox(dialog.Output{Text: string(secret)})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	items, _ := s.Outbox(0)
+	if err := s.MarkSent(items[0].Seq); err != nil {
+		t.Fatal(err)
+	}
+	if hits := filesContain(t, dir, secret); len(hits) == 0 {
+		t.Fatal("the test's needle was never on disk; the search proves nothing")
+	}
+	if err := s.Update(func(tx *Tx) error { return tx.DeleteSession("telegram:1") }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Purge(); err != nil {
+		t.Fatal(err)
+	}
+	if hits := filesContain(t, dir, secret); len(hits) > 0 {
+		t.Errorf("erased text still on disk in %v", hits)
+	}
+	s.Close()
+	if hits := filesContain(t, dir, secret); len(hits) > 0 {
+		t.Errorf("erased text on disk after close in %v", hits)
+	}
+}
