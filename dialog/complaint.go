@@ -43,6 +43,10 @@ type Complaint struct {
 	ExtendedReason string    `json:"extended_reason,omitempty"`
 	Decision       *Decision `json:"decision,omitempty"`
 	History        []Event   `json:"history"`
+	// Rating is the consumer's 1-5 answer to "how did we do" after the
+	// case closed, with an optional comment.
+	Rating        int    `json:"rating,omitempty"`
+	RatingComment string `json:"rating_comment,omitempty"`
 	// Erased: the consumer's personal data is gone; the rest is kept for
 	// the issuer's complaints register.
 	Erased bool `json:"erased,omitempty"`

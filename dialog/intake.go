@@ -48,6 +48,7 @@ const (
 	prefixChoice = "choice:"
 	prefixEdit   = "edit:"
 	prefixLang   = "lang:"
+	prefixRate   = "rate:"
 )
 
 // MaxAttachmentBytes is the largest file Ombud accepts: Telegram bots

@@ -190,6 +190,13 @@ func (t *turn) handleAgent() error {
 		t.refreshTimers()
 		t.retain()
 		t.sayKey("case.closed", map[string]any{"Case": t.c.ID})
+		if t.c.Rating == 0 {
+			var row []Button
+			for n := 1; n <= 5; n++ {
+				row = append(row, Button{Label: fmt.Sprint(n), Data: fmt.Sprintf("%s%d", prefixRate, n)})
+			}
+			t.sayKey("case.rate", nil, row)
+		}
 
 	case ActionReopen:
 		if ok, err := t.move(evReopen); !ok {

@@ -202,3 +202,42 @@ func TestTeamNameSignsReplies(t *testing.T) {
 		t.Error("the case no longer records which agent answered")
 	}
 }
+
+func TestRatingAfterClose(t *testing.T) {
+	h := filed(t, "billender", "en")
+	h.agent(ActionDecide, OutcomeUpheld, "We refund you.")
+	h.agent(ActionClose, "", "")
+	var rate *Output
+	for i, o := range h.consumer() {
+		if o.Key == "case.rate" {
+			rate = &h.consumer()[i]
+		}
+	}
+	if rate == nil || len(rate.Buttons) != 1 || len(rate.Buttons[0]) != 5 {
+		t.Fatalf("no 1-5 rating offered: %s", keys(h.out))
+	}
+	h.press(rate.Buttons[0][3].Data)
+	h.want(StateSubmitted, "case.rated")
+	h.say("Quick and fair.")
+	h.want(StateSubmitted, "case.rating_comment_saved")
+	if h.c.Rating != 4 || h.c.RatingComment != "Quick and fair." {
+		t.Errorf("rating %d %q", h.c.Rating, h.c.RatingComment)
+	}
+	row := h.c.Row(h.policy(), h.now)
+	if row.Rating != 4 || row.OnTime != "yes" || row.Outcome != OutcomeUpheld || row.EscalationAdvice {
+		t.Errorf("register row: %+v", row)
+	}
+}
+
+func TestRegisterRowLateDecision(t *testing.T) {
+	h := filed(t, "amex-se", "sv") // received 2026-12-18, decision due 2027-01-15
+	h.now = time.Date(2027, 1, 20, 10, 0, 0, 0, time.UTC)
+	if row := h.c.Row(h.policy(), h.now); row.OnTime != "no" || row.WorkingDaysLate != 3 {
+		t.Errorf("open and late: %s %d", row.OnTime, row.WorkingDaysLate)
+	}
+	h.agent(ActionDecide, OutcomeRejected, "Nej.")
+	row := h.c.Row(h.policy(), h.now)
+	if row.OnTime != "no" || row.WorkingDaysLate != 3 || !row.EscalationAdvice || row.WorkingDaysToDecision != 18 || row.DecidedBy != "Eva" {
+		t.Errorf("late rejection: %+v", row)
+	}
+}

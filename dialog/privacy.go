@@ -39,6 +39,9 @@ func (c Complaint) Pseudonymised(at time.Time) Complaint {
 		}
 		p.History = append(p.History, e)
 	}
+	if c.RatingComment != "" {
+		p.RatingComment = erased
+	}
 	p.History = append(p.History, Event{At: at.UTC(), Kind: "erased", By: "ombud"})
 	p.Erased = true
 	return p

@@ -216,6 +216,18 @@ func (t *turn) caseMessage() error {
 	if t.c == nil { // the case is gone (erased): start afresh
 		return t.greet("")
 	}
+	if n, ok := strings.CutPrefix(t.in.Data, prefixRate); ok && t.c.Status == CaseClosed {
+		if v := int(n[0] - '0'); len(n) == 1 && v >= 1 && v <= 5 {
+			t.c.Rating, t.caseChanged = v, true
+			t.sayKey("case.rated", nil)
+			return nil
+		}
+	}
+	if t.c.Status == CaseClosed && t.c.Rating > 0 && t.c.RatingComment == "" && cleanText(t.in.Text) != "" {
+		t.c.RatingComment, t.caseChanged = cleanText(t.in.Text), true
+		t.sayKey("case.rating_comment_saved", nil)
+		return nil
+	}
 	text := cleanText(t.in.Text)
 	if t.in.Attachment != nil && t.in.Attachment.Size > MaxAttachmentBytes {
 		t.sayKey("validate.file_too_large", map[string]any{"MB": MaxAttachmentBytes >> 20})

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -102,6 +103,25 @@ func (s *Store) Purge() error {
 		return fmt.Errorf("store: purge: compact: %w", err)
 	}
 	for s.db.RunValueLogGC(0.01) == nil {
+	}
+	return nil
+}
+
+// Backup writes a consistent copy of the whole store to w while it stays
+// in use. Restore reads it back.
+func (s *Store) Backup(w io.Writer) error {
+	if _, err := s.db.Backup(w, 0); err != nil {
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	return nil
+}
+
+// Restore loads a backup into the store, which should be new and empty.
+func (s *Store) Restore(r io.Reader) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := s.db.Load(r, 16); err != nil {
+		return fmt.Errorf("store: restore: %w", err)
 	}
 	return nil
 }

@@ -28,6 +28,8 @@ type Env struct {
 	Now    func() time.Time
 }
 
+func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
 func (e *Env) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
@@ -46,6 +48,9 @@ func commands() []command {
 		{"serve", "[--data DIR] [--http ADDR]", "run Ombud on Telegram, with the deadline scheduler and health checks", runServe},
 		{"chat", "[--issuer ID] [--lang L] [--data DIR]", "file and follow a complaint in the terminal, with a local agent desk", runChat},
 		{"policy", "check|explain ...", "check or explain issuer policies", runPolicy},
+		{"complaints", "list|show|export|stats", "read the complaints register", runComplaints},
+		{"backup", "FILE", "copy the store, even while ombud serve runs", runBackup},
+		{"restore", "FILE", "load a backup into an empty data directory", runRestore},
 		{"deadline", "--country SE|DK --from YYYY-MM-DD --working-days N", "print a due date in working or calendar days", runDeadline},
 		{"help", "[COMMAND]", "show help for ombud or a command", runHelp},
 	}

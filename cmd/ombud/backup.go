@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"ombud/store"
+)
+
+func runBackup(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "backup", "FILE [--data DIR]",
+		"Writes a consistent copy of the store to FILE. While ombud serve holds the data\n"+
+			"directory, the copy comes from the running server (OMBUD_HTTP_ADDR, /admin/backup).")
+	data := fs.String("data", envOr(env, "OMBUD_DATA_DIR", "ombud-data"), "data directory ($OMBUD_DATA_DIR)")
+	rest, code, ok := parseFlags(env, fs, args)
+	if !ok {
+		return code
+	}
+	if len(rest) != 1 {
+		return usageError(env, fs, "name the backup file")
+	}
+	tmp := rest[0] + ".partial"
+	f, err := os.Create(tmp)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ombud backup: %v\n", err)
+		return exitProblems
+	}
+	err = backupTo(ctx, env, *data, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, rest[0]) // a half-written backup never takes the name
+	}
+	if err != nil {
+		os.Remove(tmp)
+		fmt.Fprintf(env.Stderr, "ombud backup: %v\n", err)
+		return exitProblems
+	}
+	fmt.Fprintf(env.Stdout, "backup written to %s\n", rest[0])
+	return exitOK
+}
+
+func backupTo(ctx context.Context, env *Env, dir string, w io.Writer) error {
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("no data directory %s", dir)
+	}
+	st, err := store.Open(dir, store.Options{EncryptionKey: encryptionKey(env)})
+	if errors.Is(err, store.ErrLocked) {
+		return adminGet(ctx, env, "/admin/backup", func(r io.Reader) error {
+			_, err := io.Copy(w, r)
+			return err
+		})
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return st.Backup(w)
+}
+
+func runRestore(_ context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "restore", "FILE [--data DIR] [--force]",
+		"Loads a backup into the data directory. It refuses a directory that already holds\n"+
+			"data unless --force is given; stop ombud serve first.")
+	data := fs.String("data", envOr(env, "OMBUD_DATA_DIR", "ombud-data"), "data directory ($OMBUD_DATA_DIR)")
+	force := fs.Bool("force", false, "load into a directory that already holds data")
+	rest, code, ok := parseFlags(env, fs, args)
+	if !ok {
+		return code
+	}
+	if len(rest) != 1 {
+		return usageError(env, fs, "name the backup file")
+	}
+	in, err := os.Open(rest[0])
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ombud restore: %v\n", err)
+		return exitProblems
+	}
+	defer in.Close()
+	if entries, _ := os.ReadDir(*data); len(entries) > 0 && !*force {
+		fmt.Fprintf(env.Stderr, "ombud restore: %s is not empty; restore into a new directory, or add --force to load into it\n", *data)
+		return exitProblems
+	}
+	st, err := store.Open(*data, store.Options{EncryptionKey: encryptionKey(env)})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ombud restore: %v\n", err)
+		return exitProblems
+	}
+	defer st.Close()
+	if err := st.Restore(in); err != nil {
+		fmt.Fprintf(env.Stderr, "ombud restore: %v\n", err)
+		return exitProblems
+	}
+	fmt.Fprintf(env.Stdout, "restored %s into %s\n", rest[0], *data)
+	return exitOK
+}

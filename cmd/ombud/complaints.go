@@ -1,0 +1,278 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"ombud/dialog"
+	"ombud/policies"
+	"ombud/store"
+)
+
+// The register commands read the store directly when no server holds it.
+// While ombud serve runs, Badger's directory lock keeps even read-only
+// opens out, so they ask the running server's /admin/complaints instead:
+// one owner of the data, no second process touching its files.
+
+func runComplaints(ctx context.Context, env *Env, args []string) int {
+	const synopsis = "list [--issuer ID] [--status S] [--overdue] | show CASE | export --format csv|json [--from DATE --to DATE] | stats"
+	sub := ""
+	if len(args) > 0 {
+		sub, args = args[0], args[1:]
+	}
+	fs := newFlags(env, "complaints "+sub, synopsis,
+		"Reads the complaints register: from the data directory, or from the running server\n"+
+			"(OMBUD_HTTP_ADDR, with OMBUD_ADMIN_TOKEN if set) while ombud serve holds it.")
+	data := fs.String("data", envOr(env, "OMBUD_DATA_DIR", "ombud-data"), "data directory ($OMBUD_DATA_DIR)")
+	issuer := fs.String("issuer", "", "only this issuer")
+	status := fs.String("status", "", "only this status: submitted, acknowledged, in_progress, extended, decided, closed")
+	overdue := fs.Bool("overdue", false, "only cases past their decision date")
+	format := fs.String("format", "csv", "export format: csv or json")
+	from := fs.String("from", "", "export cases received on or after this date")
+	to := fs.String("to", "", "export cases received on or before this date")
+	out := fs.String("out", "", "write the export to this file (default: standard output)")
+	rest, code, ok := parseFlags(env, fs, args)
+	if !ok {
+		return code
+	}
+	switch sub {
+	case "list", "show", "export", "stats":
+	default:
+		return usageError(env, fs, "say list, show, export or stats")
+	}
+	complaints, err := readRegister(ctx, env, *data)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ombud complaints: %v\n", err)
+		return exitProblems
+	}
+	reg, err := newRegistry(env, "", discardLog())
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ombud complaints: %v\n", err)
+		return exitProblems
+	}
+	now := env.Now()
+	rows := make([]dialog.RegisterRow, 0, len(complaints))
+	for _, c := range complaints {
+		p, _ := reg.Current().Get(c.Issuer)
+		rows = append(rows, c.Row(p, now))
+	}
+
+	switch sub {
+	case "show":
+		if len(rest) != 1 {
+			return usageError(env, fs, "name one case, such as AXSE-2026-00001")
+		}
+		for _, c := range complaints {
+			if strings.EqualFold(c.ID, rest[0]) {
+				p, _ := reg.Current().Get(c.Issuer)
+				showComplaint(env.Stdout, c, c.Row(p, now))
+				return exitOK
+			}
+		}
+		fmt.Fprintf(env.Stderr, "ombud complaints show: no case %s\n", rest[0])
+		return exitProblems
+	case "list":
+		var picked []dialog.RegisterRow
+		for _, r := range rows {
+			if (*issuer == "" || r.Issuer == *issuer) && (*status == "" || r.Status == *status) && (!*overdue || r.OnTime == "no") {
+				picked = append(picked, r)
+			}
+		}
+		tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "CASE\tISSUER\tSTATUS\tRECEIVED\tDECISION DUE\tON TIME\tLATE")
+		for _, r := range picked {
+			due := r.DecisionDue
+			if r.ExtendedDue != "" && r.HoldingReplyAt != "" {
+				due = r.ExtendedDue + " (ext.)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.Case, r.Issuer, r.Status, r.ReceivedDate, due, r.OnTime, r.WorkingDaysLate)
+		}
+		tw.Flush()
+		fmt.Fprintf(env.Stdout, "%d %s\n", len(picked), plural(len(picked), "case", "cases"))
+		return exitOK
+	case "stats":
+		writeStats(env.Stdout, rows)
+		return exitOK
+	}
+
+	// export
+	var picked []dialog.RegisterRow
+	for _, r := range rows {
+		if (*from == "" || r.ReceivedDate >= *from) && (*to == "" || r.ReceivedDate <= *to) && (*issuer == "" || r.Issuer == *issuer) {
+			picked = append(picked, r)
+		}
+	}
+	for _, d := range []string{*from, *to} {
+		if _, err := policies.ParseDate(d); d != "" && err != nil {
+			return usageError(env, fs, "--from/--to: want a date like 2026-01-01, got %q", d)
+		}
+	}
+	w := env.Stdout
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "ombud complaints export: %v\n", err)
+			return exitProblems
+		}
+		defer f.Close()
+		w = f
+	}
+	switch *format {
+	case "csv":
+		err = dialog.WriteRegisterCSV(w, picked)
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if picked == nil {
+			picked = []dialog.RegisterRow{}
+		}
+		err = enc.Encode(picked)
+	default:
+		return usageError(env, fs, "--format: want csv or json, got %q", *format)
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ombud complaints export: %v\n", err)
+		return exitProblems
+	}
+	return exitOK
+}
+
+// readRegister reads every complaint, from the data directory or, while a
+// server holds it, from the server.
+func readRegister(ctx context.Context, env *Env, dir string) ([]dialog.Complaint, error) {
+	st, err := store.Open(dir, store.Options{EncryptionKey: encryptionKey(env)})
+	if errors.Is(err, store.ErrLocked) {
+		var out []dialog.Complaint
+		err := adminGet(ctx, env, "/admin/complaints", func(r io.Reader) error { return json.NewDecoder(r).Decode(&out) })
+		return out, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	var out []dialog.Complaint
+	err = st.Complaints(func(c dialog.Complaint) error {
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}
+
+// adminGet calls the running server's admin endpoint.
+func adminGet(ctx context.Context, env *Env, path string, read func(io.Reader) error) error {
+	addr := envOr(env, "OMBUD_HTTP_ADDR", "127.0.0.1:8080")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
+	if err != nil {
+		return err
+	}
+	if tok := env.Getenv("OMBUD_ADMIN_TOKEN"); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := (&http.Client{Timeout: 5 * time.Minute}).Do(req)
+	if err != nil {
+		return fmt.Errorf("the data directory is in use by ombud serve, and its %s did not answer: %w", addr, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("ombud serve at %s answered %s (set OMBUD_ADMIN_TOKEN as the server has it)", addr, resp.Status)
+	}
+	return read(resp.Body)
+}
+
+func encryptionKey(env *Env) []byte {
+	if k := env.Getenv("OMBUD_ENCRYPTION_KEY"); k != "" {
+		if key, err := decodeKey(k); err == nil {
+			return key
+		}
+	}
+	return nil
+}
+
+func showComplaint(w io.Writer, c dialog.Complaint, r dialog.RegisterRow) {
+	fmt.Fprintf(w, "Case %s  %s  %s\n", c.ID, c.Issuer, c.Status)
+	fmt.Fprintf(w, "Received %s (%s), first complaint %s, via %s, language %s, policy %s\n",
+		r.ReceivedDate, c.ReceivedAt.UTC().Format(time.RFC3339), r.FirstComplaint, c.Channel, c.Lang, c.PolicyVersion)
+	for _, d := range c.Deadlines {
+		line := fmt.Sprintf("  %s (%s): due %s", d.ID, d.Kind, d.Due)
+		if d.Extended != nil {
+			line += fmt.Sprintf(", %s with a holding reply", *d.Extended)
+		}
+		if d.Met {
+			line += ", met"
+		}
+		if d.Breached {
+			line += ", MISSED"
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "On time: %s", r.OnTime)
+	if r.WorkingDaysLate > 0 {
+		fmt.Fprintf(w, " (%d working days late)", r.WorkingDaysLate)
+	}
+	fmt.Fprintln(w)
+	for _, a := range c.Answers {
+		fmt.Fprintf(w, "  %s\n    %s\n", a.Question, strings.ReplaceAll(a.Display, "\n", "\n    "))
+	}
+	fmt.Fprintln(w, "Timeline:")
+	for _, e := range c.History {
+		fmt.Fprintf(w, "  %s  %-9s %-10s %s\n", e.At.UTC().Format("2006-01-02 15:04"), e.Kind, e.By, strings.ReplaceAll(e.Text, "\n", " "))
+	}
+	if c.Rating > 0 {
+		fmt.Fprintf(w, "Rating: %d/5 %s\n", c.Rating, c.RatingComment)
+	}
+}
+
+// writeStats prints counts by issuer, status, outcome; the share decided on
+// time; and the median working days to a decision.
+func writeStats(w io.Writer, rows []dialog.RegisterRow) {
+	count := func(key func(dialog.RegisterRow) string) map[string]int {
+		m := map[string]int{}
+		for _, r := range rows {
+			if k := key(r); k != "" {
+				m[k]++
+			}
+		}
+		return m
+	}
+	section := func(title string, m map[string]int) {
+		fmt.Fprintln(w, title)
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(w, "  %-20s %d\n", k, m[k])
+		}
+	}
+	fmt.Fprintf(w, "Cases: %d\n", len(rows))
+	section("By issuer:", count(func(r dialog.RegisterRow) string { return r.Issuer }))
+	section("By status:", count(func(r dialog.RegisterRow) string { return r.Status }))
+	section("By outcome:", count(func(r dialog.RegisterRow) string { return r.Outcome }))
+	decided, onTime := 0, 0
+	var days []int
+	for _, r := range rows {
+		if r.Outcome != "" {
+			decided++
+			if r.OnTime == "yes" {
+				onTime++
+			}
+			days = append(days, r.WorkingDaysToDecision)
+		}
+	}
+	if decided > 0 {
+		slices.Sort(days)
+		fmt.Fprintf(w, "Decided on time: %d of %d (%.0f%%)\n", onTime, decided, 100*float64(onTime)/float64(decided))
+		fmt.Fprintf(w, "Median working days to decision: %d\n", days[len(days)/2])
+	}
+}

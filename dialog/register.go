@@ -1,0 +1,154 @@
+package dialog
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+	"time"
+
+	"ombud/policies"
+)
+
+// RegisterRow is one complaint as the issuer's complaints register shows
+// it: what Finansinspektionen and the EU guidelines expect a firm to keep.
+type RegisterRow struct {
+	Case           string    `json:"case"`
+	Issuer         string    `json:"issuer"`
+	Channel        string    `json:"channel"`
+	ReceivedAt     time.Time `json:"received_at"`
+	ReceivedDate   string    `json:"received_date"`
+	FirstComplaint string    `json:"first_complaint"`
+	Status         string    `json:"status"`
+	DecisionDue    string    `json:"decision_due"`
+	ExtendedDue    string    `json:"extended_due,omitempty"`
+	HoldingReplyAt string    `json:"holding_reply_at,omitempty"`
+	HoldingReason  string    `json:"holding_reason,omitempty"`
+	ClaimedBy      string    `json:"claimed_by,omitempty"`
+	Outcome        string    `json:"outcome,omitempty"`
+	DecidedAt      string    `json:"decided_at,omitempty"`
+	DecidedBy      string    `json:"decided_by,omitempty"`
+	// OnTime is "yes", "no", or "open" while undecided and not yet late.
+	OnTime string `json:"on_time"`
+	// WorkingDaysLate is how many working days after the date in force the
+	// decision came, or has not come yet; 0 when on time.
+	WorkingDaysLate int `json:"working_days_late"`
+	// WorkingDaysToDecision counts from receipt to the decision.
+	WorkingDaysToDecision int `json:"working_days_to_decision,omitempty"`
+	// EscalationAdvice: the consumer was given the next escalation steps
+	// (a decision short of a full uphold, or a missed deadline).
+	EscalationAdvice bool   `json:"escalation_advice"`
+	PolicyVersion    string `json:"policy_version"`
+	Rating           int    `json:"rating,omitempty"`
+	RatingComment    string `json:"rating_comment,omitempty"`
+	Erased           bool   `json:"erased"`
+}
+
+// Row is the complaint's register row at the instant now, counted with
+// the policy's calendar (nil if the issuer's policy is gone: working days
+// are then left out).
+func (c Complaint) Row(pol *policies.Policy, now time.Time) RegisterRow {
+	r := RegisterRow{
+		Case: c.ID, Issuer: c.Issuer, Channel: c.Channel, ReceivedAt: c.ReceivedAt.UTC(),
+		ReceivedDate: c.ReceivedDate.String(), FirstComplaint: c.FirstComplaint.String(), Status: c.Status,
+		ClaimedBy: c.ClaimedBy, PolicyVersion: c.PolicyVersion, Rating: c.Rating, RatingComment: c.RatingComment,
+		Erased: c.Erased, OnTime: "open",
+	}
+	if c.FirstComplaint.IsZero() {
+		r.FirstComplaint = ""
+	}
+	var decision *CaseDeadline
+	for i, d := range c.Deadlines {
+		if d.Kind == DeadlineDecision {
+			decision = &c.Deadlines[i]
+		}
+		if d.Breached {
+			r.EscalationAdvice = true
+		}
+	}
+	for _, e := range c.History {
+		if e.Kind == "extend" {
+			r.HoldingReplyAt = e.At.UTC().Format(time.RFC3339)
+			r.HoldingReason = e.Text
+		}
+	}
+	if c.Decision != nil {
+		r.Outcome, r.DecidedBy = c.Decision.Outcome, c.Decision.By
+		r.DecidedAt = c.Decision.At.UTC().Format(time.RFC3339)
+		if c.Decision.Outcome != OutcomeUpheld {
+			r.EscalationAdvice = true
+		}
+	}
+	if decision == nil {
+		return r
+	}
+	r.DecisionDue = decision.Due.String()
+	if decision.Extended != nil {
+		r.ExtendedDue = decision.Extended.String()
+	}
+	if pol == nil {
+		return r
+	}
+	clock := pol.Clock()
+	due, _ := c.activeEnds(*decision)
+	switch {
+	case c.Decision != nil:
+		decided := clock.LocalDate(c.Decision.At)
+		r.WorkingDaysToDecision = clock.WorkingDaysBetween(c.ReceivedDate, decided)
+		if late := clock.WorkingDaysBetween(due, decided); late > 0 {
+			r.OnTime, r.WorkingDaysLate = "no", late
+		} else {
+			r.OnTime = "yes"
+		}
+	case c.Status == CaseClosed:
+		r.OnTime = "closed without a decision"
+	default:
+		if late := clock.WorkingDaysBetween(due, clock.LocalDate(now)); late > 0 {
+			r.OnTime, r.WorkingDaysLate = "no", late
+		}
+	}
+	return r
+}
+
+// registerColumns are the CSV header, in the order of csvRecord.
+var registerColumns = []string{
+	"case", "issuer", "channel", "received_at", "received_date", "first_complaint", "status",
+	"decision_due", "extended_due", "holding_reply_at", "holding_reason", "claimed_by",
+	"outcome", "decided_at", "decided_by", "on_time", "working_days_late", "working_days_to_decision",
+	"escalation_advice", "policy_version", "rating", "rating_comment", "erased",
+}
+
+func (r RegisterRow) csvRecord() []string {
+	itoa := func(n int) string {
+		if n == 0 {
+			return ""
+		}
+		return strconv.Itoa(n)
+	}
+	return []string{
+		r.Case, r.Issuer, r.Channel, r.ReceivedAt.Format(time.RFC3339), r.ReceivedDate, r.FirstComplaint, r.Status,
+		r.DecisionDue, r.ExtendedDue, r.HoldingReplyAt, r.HoldingReason, r.ClaimedBy,
+		r.Outcome, r.DecidedAt, r.DecidedBy, r.OnTime, strconv.Itoa(r.WorkingDaysLate), itoa(r.WorkingDaysToDecision),
+		strconv.FormatBool(r.EscalationAdvice), r.PolicyVersion, itoa(r.Rating), r.RatingComment, strconv.FormatBool(r.Erased),
+	}
+}
+
+// WriteRegisterCSV writes rows as CSV for spreadsheets: UTF-8 with a byte
+// order mark, which spreadsheet programs need to read å, ä, ö, æ and ø
+// right, and every field quoted where it must be.
+func WriteRegisterCSV(w io.Writer, rows []RegisterRow) error {
+	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true // what spreadsheets expect
+	if err := cw.Write(registerColumns); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := cw.Write(r.csvRecord()); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
