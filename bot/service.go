@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,9 +31,34 @@ type Service struct {
 	Consumers map[string]Sender
 	// Agents sends outputs for the agents' desk; nil drops them (logged).
 	Agents Sender
+	// Observe, if set, is told what the service does (metrics).
+	Observe Observer
 
 	wakeOnce                         sync.Once
 	wakeInbox, wakeRelay, wakeTimers chan struct{}
+}
+
+// Observer is told what the service does, for metrics. Implementations
+// must be quick and safe for concurrent use.
+type Observer interface {
+	Input(channel string)
+	Turn(d time.Duration, failed bool)
+	Sent(destination, result string)
+	Deadline(kind string)
+}
+
+type noObserver struct{}
+
+func (noObserver) Input(string)             {}
+func (noObserver) Turn(time.Duration, bool) {}
+func (noObserver) Sent(string, string)      {}
+func (noObserver) Deadline(string)          {}
+
+func (s *Service) observer() Observer {
+	if s.Observe == nil {
+		return noObserver{}
+	}
+	return s.Observe
 }
 
 // batch bounds how many inbox, outbox or timer entries one pass reads.
@@ -133,6 +159,16 @@ func (s *Service) handle(ctx context.Context, item store.InboxItem) error {
 		}
 		return tx.Done(item)
 	})
+	obs := s.observer()
+	obs.Input(inputChannel(in))
+	obs.Turn(time.Since(now), turnErr != nil || err != nil)
+	if in.Kind == dialog.InputTimer && in.Timer != nil && err == nil {
+		kind := in.Timer.Kind
+		if kind == dialog.TimerDue {
+			kind = "breach"
+		}
+		obs.Deadline(kind)
+	}
 	if turnErr != nil {
 		s.Log.Error("turn failed; the consumer got the generic apology",
 			"err", turnErr, "channel", in.Channel, "chat", in.Chat, "case", in.Case, "kind", in.Kind)
@@ -147,6 +183,20 @@ func (s *Service) handle(ctx context.Context, item store.InboxItem) error {
 		}
 	}
 	return nil
+}
+
+// inputChannel labels an input for metrics.
+func inputChannel(in dialog.Input) string {
+	switch in.Kind {
+	case dialog.InputTimer:
+		return "timer"
+	case dialog.InputAgent:
+		if strings.HasPrefix(in.Key, "slack:") {
+			return "slack"
+		}
+		return "desk"
+	}
+	return in.Channel
 }
 
 func (s *Service) sessionExists(tx *store.Tx, key string) (dialog.Session, bool) {
@@ -289,6 +339,7 @@ func (s *Service) deliver(ctx context.Context, item store.OutboxItem) error {
 	}
 	out.ID = fmt.Sprint(item.Seq)
 	err := sender.Send(ctx, out)
+	s.observer().Sent(destinationLabel(out), sendResult(err))
 	var retry *RetryAfterError
 	switch {
 	case err == nil && out.Receipt != "":
@@ -399,4 +450,25 @@ func (s *Service) senderFor(out dialog.Output) Sender {
 		return s.Agents
 	}
 	return s.Consumers[out.Channel]
+}
+
+func destinationLabel(out dialog.Output) string {
+	if out.To == dialog.ToAgents {
+		return "agents"
+	}
+	return out.Channel
+}
+
+// sendResult labels a send's outcome for metrics.
+func sendResult(err error) string {
+	var retry *RetryAfterError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &retry):
+		return "429"
+	case errors.Is(err, ErrUndeliverable):
+		return "blocked"
+	}
+	return "error"
 }

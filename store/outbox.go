@@ -17,11 +17,13 @@ type OutboxItem struct {
 	Attempts  int       // failed sends so far
 	NotBefore time.Time // do not send before this; zero: at once
 	LastError string    // why the last attempt failed
+	Queued    time.Time // when it was queued
 }
 
 // outboxRecord is the stored form of an OutboxItem; the Seq is the key.
 type outboxRecord struct {
 	Output    dialog.Output `json:"output"`
+	Queued    time.Time     `json:"queued,omitzero"`
 	Attempts  int           `json:"attempts,omitempty"`
 	NotBefore time.Time     `json:"not_before,omitzero"`
 	LastError string        `json:"last_error,omitempty"`
@@ -46,6 +48,7 @@ func (s *Store) Outbox(limit int) ([]OutboxItem, error) {
 			items = append(items, OutboxItem{
 				Seq:       seq,
 				Output:    r.Output,
+				Queued:    r.Queued,
 				Attempts:  r.Attempts,
 				NotBefore: r.NotBefore,
 				LastError: r.LastError,

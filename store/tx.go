@@ -93,7 +93,7 @@ func (tx *Tx) AddOutbox(outs ...dialog.Output) error {
 		if err != nil {
 			return fmt.Errorf("store: add outbox: %w", err)
 		}
-		if err := putJSON(tx.txn, seqKey(prefixOutbox, seq), outboxRecord{Output: out}); err != nil {
+		if err := putJSON(tx.txn, seqKey(prefixOutbox, seq), outboxRecord{Output: out, Queued: tx.s.now().UTC()}); err != nil {
 			return fmt.Errorf("store: add outbox %d: %w", seq, err)
 		}
 	}

@@ -281,3 +281,14 @@ func (c *Client) redact(ctx context.Context, channel, ts string) error {
 	}
 	return nil
 }
+
+// PostOps posts an operational message, such as a refused policy reload,
+// to the operations channel. It is best effort and not queued: operators
+// also have the log.
+func (c *Client) PostOps(ctx context.Context, channel, text string) error {
+	_, _, err := c.api.PostMessageContext(ctx, channel, slack.MsgOptionText(escape(text), false))
+	if err != nil {
+		return classify(err)
+	}
+	return nil
+}

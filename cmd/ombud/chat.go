@@ -74,7 +74,13 @@ func runChat(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "ombud chat: %v\n", err)
 		return exitProblems
 	}
-	st, err := store.Open(*data, store.Options{Logger: log, Now: clock})
+	var key []byte
+	if k := env.Getenv("OMBUD_ENCRYPTION_KEY"); k != "" {
+		if key, err = decodeKey(k); err != nil {
+			return usageError(env, fs, "OMBUD_ENCRYPTION_KEY: %v", err)
+		}
+	}
+	st, err := store.Open(*data, store.Options{Logger: log, Now: clock, EncryptionKey: key})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ombud chat: %v\n", err)
 		return exitProblems

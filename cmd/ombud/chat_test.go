@@ -301,3 +301,22 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+func TestChatWithAWrongEncryptionKey(t *testing.T) {
+	dir := t.TempDir()
+	key := map[string]string{"OMBUD_ENCRYPTION_KEY": strings.Repeat("ab", 32)}
+	if got := runIn(t, key, "hej\n", "chat", "--data", dir, "--lang", "en"); got.code != 0 {
+		t.Fatalf("encrypted chat: %s", got.stderr)
+	}
+	wrong := map[string]string{"OMBUD_ENCRYPTION_KEY": strings.Repeat("cd", 32)}
+	got := runIn(t, wrong, "hej\n", "chat", "--data", dir, "--lang", "en")
+	if got.code == 0 || !strings.Contains(got.stderr, "encryption key does not match") {
+		t.Errorf("wrong key: exit %d, %q", got.code, got.stderr)
+	}
+	if got := runIn(t, nil, "hej\n", "chat", "--data", dir, "--lang", "en"); got.code == 0 {
+		t.Error("an encrypted store opened without its key")
+	}
+	if got := runIn(t, map[string]string{"OMBUD_ENCRYPTION_KEY": "short"}, "", "chat", "--data", dir); got.code != 2 {
+		t.Errorf("a malformed key: exit %d", got.code)
+	}
+}

@@ -18,10 +18,12 @@ import (
 	"time"
 
 	"ombud/bot"
+	"ombud/bot/metrics"
 	slackdesk "ombud/bot/slack"
 	"ombud/bot/telegram"
 	"ombud/dialog"
 	"ombud/locales"
+	"ombud/policies"
 	"ombud/store"
 )
 
@@ -46,6 +48,7 @@ type serveConfig struct {
 	SlackAppToken      string
 	SlackChannel       string
 	SlackChannels      map[string]string
+	SlackOpsChannel    string
 
 	ReminderDays   int
 	ShutdownBudget time.Duration
@@ -82,6 +85,7 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 	cfg.SlackAPI = env.Getenv("SLACK_API_URL")
 	cfg.SlackSigningSecret = env.Getenv("SLACK_SIGNING_SECRET")
 	cfg.SlackAppToken = env.Getenv("SLACK_APP_TOKEN")
+	cfg.SlackOpsChannel = env.Getenv("SLACK_OPS_CHANNEL")
 	cfg.SlackChannel = env.Getenv("SLACK_CHANNEL")
 	if v := env.Getenv("SLACK_CHANNELS"); v != "" {
 		channels, err := slackdesk.ParseChannels(v)
@@ -181,6 +185,8 @@ func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) err
 		return err
 	}
 	svc.Consumers = map[string]bot.Sender{telegram.Channel: tg}
+	observed := metrics.New(st)
+	svc.Observe = observed
 	var desk *slackdesk.Client
 	if cfg.SlackToken != "" {
 		desk, err = slackdesk.New(slackdesk.Config{
@@ -212,8 +218,27 @@ func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) err
 		log.Warn("command menu not set", "err", err)
 	}
 
+	var lastRefusal string
+	reg.OnReload = func(_ *policies.Set, err error) {
+		observed.Reload(err == nil)
+		if err == nil {
+			lastRefusal = ""
+			return
+		}
+		// Tell the operations channel once per distinct problem, not on
+		// every save of the same broken file.
+		if desk != nil && cfg.SlackOpsChannel != "" && err.Error() != lastRefusal {
+			msg := "Ombud refused a policy change and keeps the last good policies:\n" + err.Error()
+			if perr := desk.PostOps(ctx, cfg.SlackOpsChannel, msg); perr != nil {
+				log.Warn("could not post to the operations channel", "err", perr)
+			}
+		}
+		lastRefusal = err.Error()
+	}
+
 	var ready atomic.Bool
 	mux := http.NewServeMux()
+	mux.Handle("/metrics", observed.Handler())
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		if !ready.Load() {
