@@ -414,7 +414,10 @@ func runContract(t *testing.T, open func(t *testing.T, dir string, opts Options)
 			t.Fatalf("Outbox after Retry and MarkSent = %q, want %q", got, want)
 		}
 		got := items[0]
-		want := OutboxItem{Seq: b.Seq, Output: b.Output, Attempts: 2, NotBefore: later, LastError: "502 bad gateway"}
+		want := OutboxItem{Seq: b.Seq, Output: b.Output, Attempts: 2, NotBefore: later, LastError: "502 bad gateway", Queued: b.Queued}
+		if b.Queued.IsZero() {
+			t.Error("an outbox item has no queue time")
+		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("retried item = %+v, want %+v", got, want)
 		}
