@@ -33,6 +33,11 @@ type Complaint struct {
 	FirstComplaint policies.Date `json:"first_complaint"`
 	PriorAnswer    string        `json:"prior_answer,omitempty"`
 	Answers        []FiledAnswer `json:"answers"`
+	// Product and Cause are the register's categories: the choice ids of
+	// the policy's fields marked register: product and register: cause.
+	// They are no personal data and outlive an erasure.
+	Product string `json:"product,omitempty"`
+	Cause   string `json:"cause,omitempty"`
 
 	// Deadlines are the issuer's dates, computed once at filing and never
 	// moved by a later policy change.

@@ -350,6 +350,9 @@ func TestEditedMessageUpdatesItsAnswer(t *testing.T) {
 	h.press(dataContinue)
 	h.press(dataNo)
 	h.press(dataFile)
+	for fld, _ := h.policy().Field(h.s.Field); fld.Type != "long_text"; fld, _ = h.policy().Field(h.s.Field) {
+		h.run(goodAnswer(fld))
+	}
 	f := h.s.Field
 	h.run(Input{Kind: InputMessage, Ref: "m42", Text: "The shop charged me twice on 3 November."})
 	h.run(Input{Kind: InputMessage, Ref: "m42", Edited: true, Text: "The shop in Aarhus charged me twice on 3 November."})

@@ -19,6 +19,8 @@ type RegisterRow struct {
 	ReceivedDate   string    `json:"received_date"`
 	FirstComplaint string    `json:"first_complaint"`
 	Status         string    `json:"status"`
+	Product        string    `json:"product,omitempty"`
+	Cause          string    `json:"cause,omitempty"`
 	DecisionDue    string    `json:"decision_due"`
 	ExtendedDue    string    `json:"extended_due,omitempty"`
 	HoldingReplyAt string    `json:"holding_reply_at,omitempty"`
@@ -56,6 +58,7 @@ func (c Complaint) Row(pol *policies.Policy, now time.Time) RegisterRow {
 	if c.FirstComplaint.IsZero() {
 		r.FirstComplaint = ""
 	}
+	r.Product, r.Cause = categoryLabel(pol, "product", c.Product), categoryLabel(pol, "cause", c.Cause)
 	var decision *CaseDeadline
 	for i, d := range c.Deadlines {
 		if d.Kind == DeadlineDecision {
@@ -109,9 +112,28 @@ func (c Complaint) Row(pol *policies.Policy, now time.Time) RegisterRow {
 	return r
 }
 
+// categoryLabel is the English label of a register category's choice, or
+// the id itself when the policy no longer has it.
+func categoryLabel(pol *policies.Policy, register, id string) string {
+	if pol == nil || id == "" {
+		return id
+	}
+	for _, f := range pol.Fields {
+		if f.Register != register {
+			continue
+		}
+		for _, ch := range f.Choices {
+			if ch.ID == id {
+				return ch.Label.In("en")
+			}
+		}
+	}
+	return id
+}
+
 // registerColumns are the CSV header, in the order of csvRecord.
 var registerColumns = []string{
-	"case", "issuer", "channel", "received_at", "received_date", "first_complaint", "status",
+	"case", "issuer", "channel", "received_at", "received_date", "first_complaint", "status", "product", "cause",
 	"decision_due", "extended_due", "holding_reply_at", "holding_reason", "claimed_by",
 	"outcome", "decided_at", "decided_by", "on_time", "working_days_late", "working_days_to_decision",
 	"escalation_advice", "policy_version", "rating", "rating_comment", "erased",
@@ -125,7 +147,7 @@ func (r RegisterRow) csvRecord() []string {
 		return strconv.Itoa(n)
 	}
 	return []string{
-		r.Case, r.Issuer, r.Channel, r.ReceivedAt.Format(time.RFC3339), r.ReceivedDate, r.FirstComplaint, r.Status,
+		r.Case, r.Issuer, r.Channel, r.ReceivedAt.Format(time.RFC3339), r.ReceivedDate, r.FirstComplaint, r.Status, r.Product, r.Cause,
 		r.DecisionDue, r.ExtendedDue, r.HoldingReplyAt, r.HoldingReason, r.ClaimedBy,
 		r.Outcome, r.DecidedAt, r.DecidedBy, r.OnTime, strconv.Itoa(r.WorkingDaysLate), itoa(r.WorkingDaysToDecision),
 		strconv.FormatBool(r.EscalationAdvice), r.PolicyVersion, itoa(r.Rating), r.RatingComment, strconv.FormatBool(r.Erased),

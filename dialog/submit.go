@@ -48,6 +48,12 @@ func (t *turn) submit() error {
 		c.Answers = append(c.Answers, FiledAnswer{
 			Field: f.ID, Question: f.Prompt.In(t.s.Lang), Value: a.Value, Display: a.Display, Attachments: a.Attachments,
 		})
+		switch f.Register {
+		case "product":
+			c.Product = a.Value
+		case "cause":
+			c.Cause = a.Value
+		}
 	}
 	t.c, t.caseChanged = c, true
 	t.s.Case = c.ID

@@ -192,6 +192,9 @@ type Field struct {
 	MaxLength int    `yaml:"max_length,omitempty"`
 	// AskIf makes the field conditional on an earlier answer.
 	AskIf *AskIf `yaml:"ask_if,omitempty"`
+	// Register files a choice field's answer in the complaints register
+	// as the case's product or cause category.
+	Register string `yaml:"register,omitempty"`
 }
 
 // Choice is one option of a choice field.

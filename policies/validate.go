@@ -248,8 +248,20 @@ func (c *checker) fields(p *Policy, langs []string) {
 		return
 	}
 	index := map[string]int{}
+	registers := map[string]bool{}
 	for i, f := range p.Fields {
 		fp := at.index(i)
+		if f.Register != "" {
+			switch {
+			case f.Register != "product" && f.Register != "cause":
+				c.errorf(fp.key("register"), "%q: want product or cause", f.Register)
+			case f.Type != FieldChoice:
+				c.errorf(fp.key("register"), "only a choice field can be a register category")
+			case registers[f.Register]:
+				c.errorf(fp.key("register"), "another field is already the %s category", f.Register)
+			}
+			registers[f.Register] = true
+		}
 		c.itemID(fp, f.ID, index, i)
 		if !slices.Contains(fieldTypes, f.Type) {
 			c.errorf(fp.key("type"), "unknown type %q (want one of %v)", f.Type, fieldTypes)

@@ -259,6 +259,8 @@ func writeStats(w io.Writer, rows []dialog.RegisterRow) {
 	section("By issuer:", count(func(r dialog.RegisterRow) string { return r.Issuer }))
 	section("By status:", count(func(r dialog.RegisterRow) string { return r.Status }))
 	section("By outcome:", count(func(r dialog.RegisterRow) string { return r.Outcome }))
+	section("By product:", count(func(r dialog.RegisterRow) string { return r.Product }))
+	section("By cause:", count(func(r dialog.RegisterRow) string { return r.Cause }))
 	decided, onTime := 0, 0
 	var days []int
 	for _, r := range rows {

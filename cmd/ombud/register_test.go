@@ -100,7 +100,7 @@ func TestRegisterListShowStats(t *testing.T) {
 		t.Errorf("list:\n%s%s", list.stdout, list.stderr)
 	}
 	stats := run(t, env, "complaints", "stats")
-	for _, want := range []string{"Cases: 6", "amex-se", "Decided on time: 2 of 2 (100%)", "Median working days to decision: 0"} {
+	for _, want := range []string{"Cases: 6", "amex-se", "By cause:", "A charge or purchase", "Decided on time: 2 of 2 (100%)", "Median working days to decision: 0"} {
 		if !strings.Contains(stats.stdout, want) {
 			t.Errorf("stats lacks %q:\n%s", want, stats.stdout)
 		}

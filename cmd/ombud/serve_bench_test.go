@@ -239,8 +239,9 @@ func BenchmarkSlackAck(b *testing.B) {
 	}
 }
 
-// benchScript files an amex-se complaint: its fields are a case number
-// (skipped), a description, a date, an expectation and attachments (done).
+// benchScript files an amex-se complaint: its fields are a topic, a case
+// number (skipped), a description, a date, an expectation and attachments
+// (done).
 var benchScript = []step{{text: "/start amex-se"}, {press: "go"}, {press: "no"}, {press: "file"},
-	{press: "skip"}, {text: "I was charged twice for the same hotel night."}, {text: "2026-11-01"},
+	{press: "choice:charge"}, {press: "skip"}, {text: "I was charged twice for the same hotel night."}, {text: "2026-11-01"},
 	{text: "A refund of the second charge."}, {press: "done"}, {press: "submit"}}
