@@ -27,6 +27,7 @@ import (
 const (
 	refThread = "slack.thread" // case id -> "<channel> <ts>" of its root message
 	refCase   = "slack.case"   // "<channel> <ts>" -> case id
+	refFiles  = "slack.files"  // case id -> space-separated ids of files copied into its thread
 )
 
 // Config configures a Client.

@@ -42,7 +42,7 @@ func (c *Client) Send(ctx context.Context, out dialog.Output) error {
 		return c.upload(ctx, channel, ts, out)
 	}
 	if out.Key == "agent.erased" {
-		if err := c.redact(ctx, channel, ts); err != nil {
+		if err := c.redact(ctx, channel, ts, out.Case); err != nil {
 			return err
 		}
 	}
@@ -248,14 +248,19 @@ func (c *Client) upload(ctx context.Context, channel, ts string, out dialog.Outp
 	if err := c.pace(ctx, channel); err != nil {
 		return err
 	}
-	_, err = c.api.UploadFileContext(ctx, slack.UploadFileParameters{
+	file, err := c.api.UploadFileContext(ctx, slack.UploadFileParameters{
 		Reader: body, FileSize: int(size), Filename: name, Title: name,
 		Channel: channel, ThreadTimestamp: ts, InitialComment: escape(out.Text),
 	})
 	if err != nil {
 		return classify(err)
 	}
-	return nil
+	// Remember the copy, so an erasure can delete it from Slack too.
+	files, _, err := c.cfg.Store.Ref(refFiles, out.Case)
+	if err != nil {
+		return err
+	}
+	return c.cfg.Store.PutRef(refFiles, out.Case, strings.TrimSpace(files+" "+file.ID))
 }
 
 // redactedText replaces Ombud's posts in a thread whose consumer had their
@@ -265,7 +270,7 @@ const redactedText = "[erased at the consumer's request]"
 // redact rewrites every message Ombud posted in a case's thread, which may
 // quote the consumer, to a neutral text. Agents' own replies are theirs to
 // delete; the root is rewritten by the header update that follows.
-func (c *Client) redact(ctx context.Context, channel, ts string) error {
+func (c *Client) redact(ctx context.Context, channel, ts, caseID string) error {
 	msgs, _, _, err := c.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
 		ChannelID: channel, Timestamp: ts, Limit: 1000, IncludeAllMetadata: true})
 	if err != nil {
@@ -279,7 +284,22 @@ func (c *Client) redact(ctx context.Context, channel, ts string) error {
 			return classify(err)
 		}
 	}
-	return nil
+	return c.deleteFiles(ctx, caseID)
+}
+
+// deleteFiles removes the consumer's files Ombud copied into a case's
+// thread.
+func (c *Client) deleteFiles(ctx context.Context, caseID string) error {
+	files, _, err := c.cfg.Store.Ref(refFiles, caseID)
+	if err != nil {
+		return err
+	}
+	for _, id := range strings.Fields(files) {
+		if err := c.api.DeleteFileContext(ctx, id); err != nil && !strings.Contains(err.Error(), "file_not_found") && !strings.Contains(err.Error(), "file_deleted") {
+			return classify(err)
+		}
+	}
+	return c.cfg.Store.PutRef(refFiles, caseID, "")
 }
 
 // PostOps posts an operational message, such as a refused policy reload,

@@ -20,6 +20,7 @@ import (
 // keeping the case pseudonymised for the register.
 func TestMyDataAndDelete(t *testing.T) {
 	tg := newFake(t)
+	tg.AddFile("doc-kvitto.pdf", []byte("%PDF-1.4 "+"Zebrafinkens-hemlighet-4711"))
 	sl := slacktest.New("xoxb-test")
 	t.Cleanup(sl.Close)
 	dir := t.TempDir()
@@ -36,6 +37,10 @@ func TestMyDataAndDelete(t *testing.T) {
 		do(t, tg, chat, "en", s)
 	}
 	do(t, tg, chat, "en", step{text: "One more thing: " + secret})
+	do(t, tg, chat, "en", step{doc: "kvitto.pdf"})
+	if !sl.Wait(10*time.Second, func() bool { return len(sl.Files()) == 1 }) {
+		t.Fatalf("the consumer's file was not copied into the thread: %v", sl.Files())
+	}
 	if !sl.Wait(10*time.Second, func() bool {
 		ms := sl.Messages("C1")
 		return len(ms) > 0 && len(sl.Thread("C1", ms[0].TS)) > 0
@@ -64,6 +69,9 @@ func TestMyDataAndDelete(t *testing.T) {
 		t.Errorf("consumer not told what is kept and why: %q", told)
 	}
 	root := sl.Messages("C1")[0]
+	if !sl.Wait(10*time.Second, func() bool { return len(sl.Files()) == 0 }) {
+		t.Errorf("the consumer's file is still in Slack: %v", sl.Files())
+	}
 	if !sl.Wait(10*time.Second, func() bool {
 		for _, m := range sl.Messages("C1") {
 			if strings.Contains(m.Text, secret) || strings.Contains(m.Blocks, secret) {

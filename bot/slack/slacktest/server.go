@@ -52,6 +52,7 @@ type Server struct {
 	messages []*Message
 	views    []string
 	files    []string
+	fileIDs  []string
 	calls    map[string]int
 	users    map[string]string
 	changed  chan struct{}
@@ -307,6 +308,16 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request, method string, for
 			msgs = append(msgs, msg)
 		}
 		reply(w, 200, map[string]any{"ok": true, "messages": msgs, "has_more": false})
+	case "files.delete":
+		for i, f := range s.fileIDs {
+			if f == form["file"] {
+				s.files = append(s.files[:i], s.files[i+1:]...)
+				s.fileIDs = append(s.fileIDs[:i], s.fileIDs[i+1:]...)
+				reply(w, 200, map[string]any{"ok": true})
+				return
+			}
+		}
+		reply(w, 200, map[string]any{"ok": false, "error": "file_not_found"})
 	case "files.getUploadURLExternal":
 		id := "F" + s.nextTS()
 		reply(w, 200, map[string]any{"ok": true, "upload_url": s.Server.URL + "/upload/" + id, "file_id": id})
@@ -319,6 +330,7 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request, method string, for
 		var out []map[string]any
 		for _, f := range files {
 			s.files = append(s.files, f.Title)
+			s.fileIDs = append(s.fileIDs, f.ID)
 			out = append(out, map[string]any{"id": f.ID, "title": f.Title})
 		}
 		reply(w, 200, map[string]any{"ok": true, "files": out})
