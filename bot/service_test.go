@@ -174,18 +174,7 @@ func TestRelayKeepsOrderWhenASendFails(t *testing.T) {
 
 func TestTimersFireOnceThroughTheStore(t *testing.T) {
 	f := newFixture(t)
-	for _, in := range []dialog.Input{
-		{Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: "amex-dk"},
-		{Kind: dialog.InputChoice, Data: "go"},
-		{Kind: dialog.InputChoice, Data: "no"},
-		{Kind: dialog.InputChoice, Data: "file"},
-	} {
-		f.input(t, in)
-	}
-	for i := 0; f.session(t).State == dialog.StateField && i < 20; i++ {
-		f.input(t, answerFor(t, f))
-	}
-	f.input(t, dialog.Input{Kind: dialog.InputChoice, Data: "submit"})
+	f.file(t, "amex-dk")
 	if s := f.session(t); s.State != dialog.StateSubmitted {
 		t.Fatalf("not filed: %s", s.State)
 	}
@@ -219,6 +208,23 @@ func TestTimersFireOnceThroughTheStore(t *testing.T) {
 	if len(f.consumer.keys()) != before {
 		t.Error("a timer fired twice")
 	}
+}
+
+// file files a complaint with issuer through the service.
+func (f *fixture) file(t testing.TB, issuer string) {
+	t.Helper()
+	for _, in := range []dialog.Input{
+		{Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: issuer},
+		{Kind: dialog.InputChoice, Data: "go"},
+		{Kind: dialog.InputChoice, Data: "no"},
+		{Kind: dialog.InputChoice, Data: "file"},
+	} {
+		f.input(t, in)
+	}
+	for i := 0; f.session(t).State == dialog.StateField && i < 20; i++ {
+		f.input(t, answerFor(t, f))
+	}
+	f.input(t, dialog.Input{Kind: dialog.InputChoice, Data: "submit"})
 }
 
 // answerFor gives a valid answer to the question the session is on.
@@ -272,18 +278,7 @@ func BenchmarkDurableTurn(b *testing.B) {
 // data and keeps it pseudonymised in the register.
 func TestRetentionPurge(t *testing.T) {
 	f := newFixture(t)
-	for _, in := range []dialog.Input{
-		{Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: "amex-dk"},
-		{Kind: dialog.InputChoice, Data: "go"},
-		{Kind: dialog.InputChoice, Data: "no"},
-		{Kind: dialog.InputChoice, Data: "file"},
-	} {
-		f.input(t, in)
-	}
-	for i := 0; f.session(t).State == dialog.StateField && i < 20; i++ {
-		f.input(t, answerFor(t, f))
-	}
-	f.input(t, dialog.Input{Kind: dialog.InputChoice, Data: "submit"})
+	f.file(t, "amex-dk")
 	caseID := f.session(t).Case
 	f.input(t, dialog.Input{Kind: dialog.InputAgent, Case: caseID, Agent: &dialog.AgentAction{Action: dialog.ActionClose, Agent: "Eva"}})
 

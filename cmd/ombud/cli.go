@@ -30,10 +30,6 @@ type Env struct {
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-func (e *Env) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
 // command is one subcommand. run gets the arguments after the command's
 // name and returns an exit code.
 type command struct {
