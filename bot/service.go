@@ -100,22 +100,23 @@ func (s *Service) ProcessInbox(ctx context.Context) (int, error) {
 // handle runs one input as one transaction. A failure inside the dialog (a
 // bug, a panic) is logged with the conversation and answered with the
 // generic apology; the input is kept aside as failed (store.Failed), so it
-// neither blocks the conversation nor is lost. A store failure returns an error and leaves the
-// input in the inbox.
+// neither blocks the conversation nor is lost. A store failure returns an
+// error and leaves the input in the inbox.
 func (s *Service) handle(ctx context.Context, item store.InboxItem) error {
 	in := item.Input
 	now := s.Now()
+	started := time.Now() // latency is measured on the real clock
 	var turnErr error
 	var purge bool
+	var produced []dialog.Output
 	err := s.Store.Update(func(tx *store.Tx) error {
-		turnErr, purge = nil, false
+		turnErr, purge, produced = nil, false, nil
 		turn, key, err := s.load(tx, in, now)
 		if err != nil {
 			return err
 		}
 		if isPrivacy(in) {
-			_, found := s.sessionExists(tx, key)
-			if purge, err = s.privacy(tx, in, key, turn.Session, found, now); err != nil {
+			if purge, err = s.privacy(tx, in, key, turn.Session, s.sessionExists(tx, key), now); err != nil {
 				return err
 			}
 			return tx.Done(item)
@@ -157,18 +158,10 @@ func (s *Service) handle(ctx context.Context, item store.InboxItem) error {
 		if err := tx.AddOutbox(res.Outputs...); err != nil {
 			return err
 		}
+		produced = res.Outputs
 		return tx.Done(item)
 	})
-	obs := s.observer()
-	obs.Input(inputChannel(in))
-	obs.Turn(time.Since(now), turnErr != nil || err != nil)
-	if in.Kind == dialog.InputTimer && in.Timer != nil && err == nil {
-		kind := in.Timer.Kind
-		if kind == dialog.TimerDue {
-			kind = "breach"
-		}
-		obs.Deadline(kind)
-	}
+	s.observe(in, produced, purge, time.Since(started), turnErr != nil || err != nil)
 	if turnErr != nil {
 		s.Log.Error("turn failed; the consumer got the generic apology",
 			"err", turnErr, "channel", in.Channel, "chat", in.Chat, "case", in.Case, "kind", in.Kind)
@@ -185,6 +178,26 @@ func (s *Service) handle(ctx context.Context, item store.InboxItem) error {
 	return nil
 }
 
+// observe reports a handled input to the observer. Deadline events count
+// what the dialog made of a timer: a reminder or breach it announced, or a
+// retention purge; a timer for a case decided meanwhile counts nothing.
+func (s *Service) observe(in dialog.Input, produced []dialog.Output, purged bool, took time.Duration, failed bool) {
+	obs := s.observer()
+	obs.Input(inputChannel(in))
+	obs.Turn(took, failed)
+	for _, o := range produced {
+		switch o.Key {
+		case "agent.reminder":
+			obs.Deadline("reminder")
+		case "agent.deadline_passed":
+			obs.Deadline("breach")
+		}
+	}
+	if purged && in.Kind == dialog.InputTimer {
+		obs.Deadline("purge")
+	}
+}
+
 // inputChannel labels an input for metrics.
 func inputChannel(in dialog.Input) string {
 	switch in.Kind {
@@ -199,9 +212,9 @@ func inputChannel(in dialog.Input) string {
 	return in.Channel
 }
 
-func (s *Service) sessionExists(tx *store.Tx, key string) (dialog.Session, bool) {
-	sess, err := tx.Session(key)
-	return sess, err == nil
+func (s *Service) sessionExists(tx *store.Tx, key string) bool {
+	_, err := tx.Session(key)
+	return err == nil
 }
 
 // load reads the state an input works on: the consumer's session and its
