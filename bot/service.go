@@ -74,7 +74,7 @@ func (s *Service) Submit(inputs ...dialog.Input) error {
 }
 
 // ProcessInbox handles every pending input in arrival order and returns how
-// many it handled.
+// many it handled. Inputs queued while it runs may wait for the next call.
 func (s *Service) ProcessInbox(ctx context.Context) (int, error) {
 	total := 0
 	for {
@@ -93,6 +93,9 @@ func (s *Service) ProcessInbox(ctx context.Context) (int, error) {
 				return total, err
 			}
 			total++
+		}
+		if len(items) < batch {
+			return total, nil // a short page was the whole inbox: no need to read it again
 		}
 	}
 }

@@ -33,7 +33,7 @@ func BenchmarkServe(b *testing.B) {
 // server answers. Each chat does the steps before the policy's fields.
 func benchServe(b *testing.B, chats int, rate float64) {
 	steps := []step{{text: "/start amex-se"}, {press: "go"}, {press: "yes"}, {text: "2026-11-02"}, {press: "prior:rejected"},
-		{press: "skip"}, {text: "I was charged twice for the same hotel night in November."}}
+		{press: "choice:charge"}, {text: "I was charged twice for the same hotel night in November."}}
 	for range b.N {
 		tg := telegramtest.New(testToken)
 		replies := make([]chan time.Time, chats)
