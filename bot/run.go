@@ -43,15 +43,17 @@ func (s *Service) Run(ctx context.Context, opts RunOptions) error {
 	}
 	s.initWake()
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
 	go func() { defer wg.Done(); s.runInbox(ctx, opts) }()
 	go func() { defer wg.Done(); s.runRelay(ctx, opts) }()
 	go func() { defer wg.Done(); s.runTimers(ctx, opts) }()
+	go func() { defer wg.Done(); s.runPurges(ctx, opts) }()
 	wg.Wait()
 
 	flush, cancel := context.WithTimeout(context.Background(), opts.FlushTimeout)
 	defer cancel()
 	s.relayPass(flush, opts)
+	s.purge() // an erasure is never left half done at a stop
 	return nil
 }
 
@@ -233,6 +235,21 @@ func destination(out dialog.Output) string {
 		return "agents:" + out.Issuer + ":" + out.Case
 	}
 	return "consumer:" + out.Channel + ":" + out.Chat
+}
+
+// runPurges purges erased data from the disk within a poll interval of an
+// erasure, however many erasures came in that interval.
+func (s *Service) runPurges(ctx context.Context, opts RunOptions) {
+	t := time.NewTicker(opts.Poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.purge()
+		}
+	}
 }
 
 // runTimers sleeps until the earliest deadline timer, then fires what is

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"ombud/dialog"
@@ -33,6 +34,8 @@ type Service struct {
 	Agents Sender
 	// Observe, if set, is told what the service does (metrics).
 	Observe Observer
+
+	purgePending atomic.Bool // an erasure waits for Store.Purge
 
 	wakeOnce                         sync.Once
 	wakeInbox, wakeRelay, wakeTimers chan struct{}
@@ -83,6 +86,7 @@ func (s *Service) ProcessInbox(ctx context.Context) (int, error) {
 			return total, fmt.Errorf("bot: read inbox: %w", err)
 		}
 		if len(items) == 0 {
+			s.purge()
 			return total, nil
 		}
 		for _, item := range items {
@@ -95,6 +99,7 @@ func (s *Service) ProcessInbox(ctx context.Context) (int, error) {
 			total++
 		}
 		if len(items) < batch {
+			s.purge()
 			return total, nil // a short page was the whole inbox: no need to read it again
 		}
 	}
@@ -173,12 +178,22 @@ func (s *Service) handle(ctx context.Context, item store.InboxItem) error {
 		return fmt.Errorf("bot: handle input %d: %w", item.Seq, err)
 	}
 	if purge {
-		// Erased data must be gone from the files, not only unreachable.
-		if err := s.Store.Purge(); err != nil {
-			s.Log.Error("purge after erasure failed; old versions stay on disk until compaction", "err", err)
-		}
+		s.purgePending.Store(true)
 	}
 	return nil
+}
+
+// purge makes erased data unrecoverable from the files on disk, if an
+// erasure asked for it. Erasures are purged together: a purge compacts the
+// whole store, so it is not run once per request.
+func (s *Service) purge() {
+	if !s.purgePending.Swap(false) {
+		return
+	}
+	if err := s.Store.Purge(); err != nil {
+		s.purgePending.Store(true) // try again on the next pass
+		s.Log.Error("purge after erasure failed; old versions stay on disk until it succeeds", "err", err)
+	}
 }
 
 // observe reports a handled input to the observer. Deadline events count
