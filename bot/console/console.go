@@ -200,6 +200,13 @@ func (c *Chat) printConsumer(_ context.Context, out dialog.Output) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	fmt.Fprintln(c.Out, "ombud> "+indent(out.Text, "       "))
+	if strings.HasPrefix(out.Key, "privacy.erased") {
+		// The consumer's exports are their data too.
+		old, _ := filepath.Glob(filepath.Join(c.ExportDir, c.ChatID+"-*"))
+		for _, f := range old {
+			os.Remove(f)
+		}
+	}
 	if d := out.Document; d != nil {
 		if err := os.MkdirAll(c.ExportDir, 0o700); err != nil {
 			return fmt.Errorf("console: export: %w", err)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -318,5 +319,23 @@ func TestChatWithAWrongEncryptionKey(t *testing.T) {
 	}
 	if got := runIn(t, map[string]string{"OMBUD_ENCRYPTION_KEY": "short"}, "", "chat", "--data", dir); got.code != 2 {
 		t.Errorf("a malformed key: exit %d", got.code)
+	}
+}
+
+func TestChatMyDataAndDelete(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	lines := append(script(t, "billender", false), "/mydata")
+	got := chat(t, dir, strings.Join(lines, "\n")+"\n", "--issuer", "billender", "--lang", "en")
+	path := lastMatch(t, got.stdout, `\S+ombud-mydata\.json`)
+	b, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(b), "BIL-2026-00001") || !strings.Contains(string(b), "Anna Andersson") {
+		t.Fatalf("export %s: %v\n%s", path, err, b)
+	}
+	got = chat(t, dir, "/delete\n1\n", "--lang", "en")
+	if !strings.Contains(got.stdout, "Your data is erased") {
+		t.Fatalf("delete:\n%s", got.stdout)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Error("the export survived the erasure")
 	}
 }
