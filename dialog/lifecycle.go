@@ -241,6 +241,11 @@ func (t *turn) handleTimer() error {
 	if t.c == nil || tm == nil || !t.c.open() || tm.Kind == TimerPurge {
 		return nil // decided, closed or erased since the timer was set
 	}
+	if tm.Kind == TimerRefresh {
+		t.tellAgents("agent.header", map[string]any{"Case": t.c.ID})
+		t.refreshTimers()
+		return nil
+	}
 	idx := -1
 	for i, d := range t.c.Deadlines {
 		if d.ID == tm.Deadline {

@@ -241,3 +241,34 @@ func TestRegisterRowLateDecision(t *testing.T) {
 		t.Errorf("late rejection: %+v", row)
 	}
 }
+
+func TestDailyHeaderRefresh(t *testing.T) {
+	h := filed(t, "amex-se", "sv")
+	var refresh *Timer
+	for i, tm := range h.timers {
+		if tm.Kind == TimerRefresh {
+			refresh = &h.timers[i]
+		}
+	}
+	if refresh == nil || refresh.At.Format(time.RFC3339) != "2026-12-18T23:00:00Z" {
+		t.Fatalf("no refresh at the next Stockholm midnight: %+v", h.timers)
+	}
+	h.now = refresh.At
+	h.run(Input{Kind: InputTimer, Case: h.c.ID, Timer: refresh})
+	if len(h.consumer()) != 0 || len(h.agents()) != 1 || h.agents()[0].Key != "agent.header" {
+		t.Errorf("refresh: %s", keys(h.out))
+	}
+	next := false
+	for _, tm := range h.timers {
+		next = next || (tm.Kind == TimerRefresh && tm.At.Format(time.RFC3339) == "2026-12-19T23:00:00Z")
+	}
+	if !next {
+		t.Errorf("no refresh set for the following midnight: %+v", h.timers)
+	}
+	h.agent(ActionDecide, OutcomeUpheld, "Ja.")
+	for _, tm := range h.timers {
+		if tm.Kind == TimerRefresh {
+			t.Error("a decided case is still refreshed")
+		}
+	}
+}

@@ -143,10 +143,12 @@ func (t *turn) refreshTimers() {
 	if days <= 0 {
 		days = 2
 	}
+	pending := false
 	for _, d := range c.Deadlines {
 		if d.Met || d.Breached {
 			continue
 		}
+		pending = true
 		due, ends := c.activeEnds(d)
 		if ends.After(t.now) {
 			t.timers = append(t.timers, Timer{Case: c.ID, Kind: TimerDue, Deadline: d.ID, At: ends.UTC()})
@@ -159,6 +161,11 @@ func (t *turn) refreshTimers() {
 		if at.After(t.now) && at.Before(ends) {
 			t.timers = append(t.timers, Timer{Case: c.ID, Kind: TimerReminder, Deadline: d.ID, At: at.UTC()})
 		}
+	}
+	if pending {
+		// The days left change at midnight even when nothing else does.
+		midnight := clock.LocalDate(t.now).AddDays(1).Time(clock.Location())
+		t.timers = append(t.timers, Timer{Case: c.ID, Kind: TimerRefresh, Deadline: "days_left", At: midnight.UTC()})
 	}
 }
 

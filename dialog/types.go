@@ -99,6 +99,7 @@ const (
 	TimerReminder = "reminder" // a deadline is near: remind the agents
 	TimerDue      = "due"      // a deadline has passed
 	TimerPurge    = "purge"    // the retention of a closed case's personal data has ended
+	TimerRefresh  = "refresh"  // a new day: the desk's view of the days left is redrawn
 )
 
 // Timer is a deadline event scheduled for a case.

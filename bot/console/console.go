@@ -231,6 +231,9 @@ func (c *Chat) printConsumer(_ context.Context, out dialog.Output) error {
 }
 
 func (c *Chat) printAgents(_ context.Context, out dialog.Output) error {
+	if out.Key == "agent.header" {
+		return nil // the terminal desk has no header to redraw
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	fmt.Fprintln(c.Out, "desk>  "+indent(out.Text, "       "))

@@ -35,8 +35,11 @@ func (c *Client) Send(ctx context.Context, out dialog.Output) error {
 	if err != nil {
 		return err
 	}
-	if out.Key == "agent.case_new" {
+	switch out.Key {
+	case "agent.case_new":
 		return nil // the thread's root is the case, just written
+	case "agent.header":
+		return c.updateHeader(ctx, out.Case, channel, ts) // a new day; nothing to say
 	}
 	if out.Attachment != nil && c.cfg.Files != nil {
 		return c.upload(ctx, channel, ts, out)

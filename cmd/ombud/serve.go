@@ -366,6 +366,9 @@ func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) err
 type logDesk struct{ log *slog.Logger }
 
 func (d logDesk) Send(_ context.Context, out dialog.Output) error {
+	if out.Key == "agent.header" {
+		return nil
+	}
 	d.log.Info("agent desk", "case", out.Case, "issuer", out.Issuer, "key", out.Key, "text", strings.ReplaceAll(out.Text, "\n", " | "))
 	return nil
 }
