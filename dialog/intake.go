@@ -504,6 +504,9 @@ func (t *turn) back() {
 	p := t.s.Back[len(t.s.Back)-1]
 	t.s.Back = t.s.Back[:len(t.s.Back)-1]
 	t.s.State, t.s.Field = p.State, p.Field
+	if p.State == StateIssuer { // choosing again: the list must show
+		t.s.Issuer, t.pol = "", nil
+	}
 	t.prompt()
 }
 

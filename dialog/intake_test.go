@@ -426,3 +426,28 @@ func fieldType(fields []policies.Field, id string) string {
 	}
 	return ""
 }
+
+func TestBackToTheIssuerListShowsIt(t *testing.T) {
+	h := newHarness(t, "en", dec18)
+	h.cmd(CommandStart, "")
+	h.press(dataContinue)
+	h.press(prefixIssuer + "amex-se")
+	h.cmd(CommandBack, "")
+	h.want(StateIssuer, "intake.issuer")
+	if len(h.consumer()[0].Buttons) != 5 {
+		t.Errorf("issuer list has %d rows", len(h.consumer()[0].Buttons))
+	}
+	h.press(prefixIssuer + "billender")
+	h.want(StateContacted, "intake.contacted")
+}
+
+func TestMalformedButtonDataIsHarmless(t *testing.T) {
+	h := filed(t, "billender", "en")
+	h.agent(ActionClose, "", "")
+	for _, data := range []string{"rate:", "rate:9", "rate:x", "issuer:", "edit:", "choice:"} {
+		h.press(data) // must not panic or fail the turn
+	}
+	if h.c.Rating != 0 {
+		t.Errorf("rating %d from malformed data", h.c.Rating)
+	}
+}

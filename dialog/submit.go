@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -230,7 +231,7 @@ func (t *turn) caseMessage() error {
 		return t.greet("")
 	}
 	if n, ok := strings.CutPrefix(t.in.Data, prefixRate); ok && t.c.Status == CaseClosed {
-		if v := int(n[0] - '0'); len(n) == 1 && v >= 1 && v <= 5 {
+		if v, err := strconv.Atoi(n); err == nil && v >= 1 && v <= 5 {
 			t.c.Rating, t.caseChanged = v, true
 			t.sayKey("case.rated", nil)
 			return nil

@@ -41,7 +41,14 @@ func TestServeMetricsAndPolicyReload(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return string(b)
 	}
+	// The send is counted once Telegram's answer is back, just after the
+	// fake saw the message: wait for it rather than race it.
+	deadline := time.Now().Add(10 * time.Second)
 	body := metrics()
+	for !strings.Contains(body, `ombud_sends_total{destination="telegram",result="ok"}`) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		body = metrics()
+	}
 	for _, want := range []string{
 		`ombud_inputs_total{channel="telegram"} 1`,
 		`ombud_turn_seconds_bucket`,
