@@ -31,6 +31,9 @@ type export struct {
 	Chat       string             `json:"chat"`
 	Session    *dialog.Session    `json:"conversation,omitempty"`
 	Complaints []dialog.Complaint `json:"complaints"`
+	// Unhandled are messages Ombud could not handle because of a fault,
+	// kept for an operator to replay.
+	Unhandled []dialog.Input `json:"unhandled,omitempty"`
 }
 
 // privacy answers a data request inside the turn's transaction. It reports
@@ -55,9 +58,22 @@ func (s *Service) privacy(tx *store.Tx, in dialog.Input, key string, sess dialog
 		return false, err
 	}
 
+	var failed []store.Failed
+	if err := tx.FailedInputs(func(f store.Failed) error {
+		if f.Input.Channel == in.Channel && f.Input.Chat == in.Chat {
+			failed = append(failed, f)
+		}
+		return nil
+	}); err != nil {
+		return false, err
+	}
+
 	switch {
 	case in.Command == dialog.CommandMyData:
 		doc := export{Exported: now.UTC(), Channel: in.Channel, Chat: in.Chat, Complaints: cases}
+		for _, f := range failed {
+			doc.Unhandled = append(doc.Unhandled, f.Input)
+		}
 		if found {
 			doc.Session = &sess
 		}
@@ -80,6 +96,11 @@ func (s *Service) privacy(tx *store.Tx, in dialog.Input, key string, sess dialog
 	// pseudonymised, and its Slack thread is redacted.
 	if found {
 		if err := tx.DeleteSession(key); err != nil {
+			return false, err
+		}
+	}
+	for _, f := range failed {
+		if err := tx.DeleteFailed(f.Seq); err != nil {
 			return false, err
 		}
 	}

@@ -130,8 +130,9 @@ func (s *Service) handle(ctx context.Context, item store.InboxItem) error {
 			return tx.Done(item)
 		}
 		if in.Kind == dialog.InputTimer && in.Timer != nil && in.Timer.Kind == dialog.TimerPurge {
-			if turn.Complaint != nil {
-				if err := s.erase(tx, *turn.Complaint, now); err != nil {
+			// A case reopened after the timer was queued keeps its data.
+			if c := turn.Complaint; c != nil && c.Status == dialog.CaseClosed {
+				if err := s.erase(tx, *c, now); err != nil {
 					return err
 				}
 				purge = true
@@ -377,7 +378,7 @@ func (s *Service) deliver(ctx context.Context, item store.OutboxItem) error {
 		return s.markDelivered(item)
 	case err == nil:
 		return s.markSent(item)
-	case errors.Is(err, ErrUndeliverable):
+	case errors.Is(err, ErrUndeliverable), errors.Is(err, ErrRejected):
 		s.Log.Warn("message undeliverable; dropped", "err", err, "to", out.To, "channel", out.Channel, "chat", out.Chat, "case", out.Case, "key", out.Key)
 		return s.undeliverable(item, err)
 	case errors.As(err, &retry):
@@ -443,15 +444,15 @@ func (s *Service) blocked(out dialog.Output) bool {
 }
 
 // undeliverable drops an entry the platform refused for good. For a
-// consumer message it marks the conversation blocked and warns the agents,
-// in one transaction with the drop.
+// consumer message it warns the agents and, when the consumer blocked the
+// bot, marks the conversation, in one transaction with the drop.
 func (s *Service) undeliverable(item store.OutboxItem, cause error) error {
 	out := item.Output
 	err := s.Store.Update(func(tx *store.Tx) error {
 		if out.To == dialog.ToConsumer {
 			key := dialog.SessionKey(out.Channel, out.Chat)
 			sess, err := tx.Session(key)
-			if err == nil {
+			if err == nil && errors.Is(cause, ErrUndeliverable) {
 				sess.Blocked = true
 				if err := tx.PutSession(key, sess); err != nil {
 					return err
@@ -500,6 +501,8 @@ func sendResult(err error) string {
 		return "429"
 	case errors.Is(err, ErrUndeliverable):
 		return "blocked"
+	case errors.Is(err, ErrRejected):
+		return "rejected"
 	}
 	return "error"
 }

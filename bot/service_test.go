@@ -311,3 +311,20 @@ func TestRetentionPurge(t *testing.T) {
 		t.Errorf("desk not told: %v", k)
 	}
 }
+
+// An erasure also removes the consumer's messages kept aside after a fault.
+func TestEraseRemovesFailedInputs(t *testing.T) {
+	f := newFixture(t)
+	f.input(t, dialog.Input{Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: "amex-se"})
+	good := f.svc.Engine.Policies
+	f.svc.Engine.Policies = func() *policies.Set { panic("boom") }
+	f.input(t, dialog.Input{Kind: dialog.InputMessage, Text: "hemligt meddelande"})
+	f.svc.Engine.Policies = good
+	f.input(t, dialog.Input{Kind: dialog.InputCommand, Command: dialog.CommandDelete})
+	f.input(t, dialog.Input{Kind: dialog.InputChoice, Data: dialog.DataErase})
+	n := 0
+	f.svc.Store.FailedInputs(func(store.Failed) error { n++; return nil })
+	if n != 0 {
+		t.Errorf("%d failed inputs survived the erasure", n)
+	}
+}

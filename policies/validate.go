@@ -7,6 +7,10 @@ import (
 	"strings"
 )
 
+// maxItemID bounds step, field, choice and note ids: a button carries
+// "choice:<id>" or "edit:<id>" in Telegram's 64-byte callback data.
+const maxItemID = 40
+
 // Languages Ombud speaks. A policy offers a subset of them.
 var supportedLanguages = []string{"sv", "da", "en"}
 
@@ -358,6 +362,8 @@ func (c *checker) itemID(at keyPath, id string, index map[string]int, i int) {
 		return
 	case !itemIDPattern.MatchString(id):
 		c.errorf(at.key("id"), "%q must be lowercase letters, digits and underscores", id)
+	case len(id) > maxItemID:
+		c.errorf(at.key("id"), "%q is longer than %d characters: ids travel in Telegram buttons, which carry 64 bytes", id, maxItemID)
 	}
 	if j, dup := index[id]; dup {
 		c.errorf(at.key("id"), "duplicate id %q (first used at index %d)", id, j)

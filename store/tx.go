@@ -242,3 +242,23 @@ func (tx *Tx) Complaints(fn func(dialog.Complaint) error) error {
 		return fn(c)
 	})
 }
+
+// FailedInputs calls fn for every input whose turn failed.
+func (tx *Tx) FailedInputs(fn func(Failed) error) error {
+	return scan(tx.txn, []byte(prefixFailed), true, func(_, value []byte) error {
+		var f Failed
+		if err := json.Unmarshal(value, &f); err != nil {
+			return fmt.Errorf("store: failed input: %w", err)
+		}
+		return fn(f)
+	})
+}
+
+// DeleteFailed forgets a failed input, as when its consumer's data is
+// erased.
+func (tx *Tx) DeleteFailed(seq uint64) error {
+	if err := tx.txn.Delete(seqKey(prefixFailed, seq)); err != nil {
+		return fmt.Errorf("store: delete failed input %d: %w", seq, err)
+	}
+	return nil
+}

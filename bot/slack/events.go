@@ -92,7 +92,10 @@ func (c *Client) agentMessage(ctx context.Context, eventID string, m *slackevent
 	c.mu.Lock()
 	self := c.botID
 	c.mu.Unlock()
-	if m.BotID != "" || m.SubType != "" || m.User == "" || (self != "" && m.User == self) {
+	// A reply with a file, or also sent to the channel, is still a reply;
+	// edits, deletions and joins are not.
+	relayed := m.SubType == "" || m.SubType == "file_share" || m.SubType == "thread_broadcast"
+	if m.BotID != "" || !relayed || m.User == "" || (self != "" && m.User == self) {
 		return nil
 	}
 	if m.ThreadTimeStamp == "" || m.ThreadTimeStamp == m.TimeStamp || !c.allowed(m.Channel) {

@@ -76,6 +76,8 @@ func (c *Client) classify(err error) error {
 		return fmt.Errorf("%w: %s", bot.ErrUndeliverable, msg) // blocked by the user, or kicked
 	case errors.Is(err, tgbot.ErrorBadRequest) && strings.Contains(strings.ToLower(msg), "chat not found"):
 		return fmt.Errorf("%w: %s", bot.ErrUndeliverable, msg)
+	case errors.Is(err, tgbot.ErrorBadRequest):
+		return fmt.Errorf("%w: %s", bot.ErrRejected, msg) // e.g. BUTTON_DATA_INVALID
 	}
 	return errors.New(msg)
 }

@@ -149,6 +149,9 @@ func TestSendClassifiesAnswers(t *testing.T) {
 			var r *bot.RetryAfterError
 			return errors.As(err, &r) && r.Wait == time.Second
 		}},
+		{telegramtest.Failure{Status: 400, Text: "Bad Request: BUTTON_DATA_INVALID"}, func(err error) bool {
+			return errors.Is(err, bot.ErrRejected) && !errors.Is(err, bot.ErrUndeliverable)
+		}},
 		{telegramtest.Failure{Status: 502, Text: "Bad Gateway"}, func(err error) bool {
 			var r *bot.RetryAfterError
 			return err != nil && !errors.Is(err, bot.ErrUndeliverable) && !errors.As(err, &r)
