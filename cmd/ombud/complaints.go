@@ -21,8 +21,9 @@ import (
 
 // The register commands read the store directly when no server holds it.
 // While ombud serve runs, Badger's directory lock keeps even read-only
-// opens out, so they ask the running server's /admin/complaints instead:
-// one owner of the data, no second process touching its files.
+// opens out, so they ask the running server's /admin/complaints instead,
+// with OMBUD_ADMIN_TOKEN: one owner of the data, no second process touching
+// its files.
 
 func runComplaints(ctx context.Context, env *Env, args []string) int {
 	const synopsis = "list [--issuer ID] [--status S] [--overdue] | show CASE | export --format csv|json [--from DATE --to DATE] | stats"
@@ -171,20 +172,22 @@ func readRegister(ctx context.Context, env *Env, dir string) ([]dialog.Complaint
 // adminGet calls the running server's admin endpoint.
 func adminGet(ctx context.Context, env *Env, path string, read func(io.Reader) error) error {
 	addr := envOr(env, "OMBUD_HTTP_ADDR", "127.0.0.1:8080")
+	tok := env.Getenv("OMBUD_ADMIN_TOKEN")
+	if tok == "" {
+		return errors.New("the data directory is in use by ombud serve; to read it through the server, run both with the same OMBUD_ADMIN_TOKEN")
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
 	if err != nil {
 		return err
 	}
-	if tok := env.Getenv("OMBUD_ADMIN_TOKEN"); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
+	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := (&http.Client{Timeout: 5 * time.Minute}).Do(req)
 	if err != nil {
 		return fmt.Errorf("the data directory is in use by ombud serve, and its %s did not answer: %w", addr, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("ombud serve at %s answered %s (set OMBUD_ADMIN_TOKEN as the server has it)", addr, resp.Status)
+		return fmt.Errorf("ombud serve at %s answered %s (is OMBUD_ADMIN_TOKEN the same on both sides?)", addr, resp.Status)
 	}
 	return read(resp.Body)
 }
