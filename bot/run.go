@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/fnv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"ombud/dialog"
@@ -15,7 +16,8 @@ type RunOptions struct {
 	// Workers handle inputs in parallel, each conversation always on the
 	// same worker so its inputs stay in order; 0 means 8.
 	Workers int
-	// Senders is how many destinations are sent to at once; 0 means 16.
+	// Senders is how many destinations are sent to at once; 0 means 64.
+	// A sender waits out its destination's pace, so there are many.
 	Senders int
 	// Poll is how often the loops look again without being woken; 0
 	// means one second.
@@ -33,7 +35,7 @@ func (s *Service) Run(ctx context.Context, opts RunOptions) error {
 		opts.Workers = 8
 	}
 	if opts.Senders <= 0 {
-		opts.Senders = 16
+		opts.Senders = 64
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = time.Second
@@ -49,10 +51,12 @@ func (s *Service) Run(ctx context.Context, opts RunOptions) error {
 	go func() { defer wg.Done(); s.runTimers(ctx, opts) }()
 	go func() { defer wg.Done(); s.runPurges(ctx, opts) }()
 	wg.Wait()
+	s.sending.Wait() // sends cut short by the stop stay queued for the next start
 
 	flush, cancel := context.WithTimeout(context.Background(), opts.FlushTimeout)
 	defer cancel()
 	s.relayPass(flush, opts)
+	s.sending.Wait()
 	s.purge() // an erasure is never left half done at a stop
 	return nil
 }
@@ -108,13 +112,17 @@ func (s *Service) runInbox(ctx context.Context, opts RunOptions) {
 			s.Log.Error("read inbox", "err", err)
 		}
 		if len(items) > 0 {
-			s.handleBatch(ctx, items, opts.Workers)
+			failed := s.handleBatch(ctx, items, opts.Workers)
 			s.wakeOne(s.wakeRelay)
 			s.wakeOne(s.wakeTimers)
 			if ctx.Err() != nil {
 				return
 			}
-			continue
+			if !failed {
+				continue
+			}
+			// A turn could not be saved (a full disk, say): do not spin on
+			// it; try again after the poll interval.
 		}
 		if !wait(ctx, s.wakeInbox, opts.Poll) {
 			return
@@ -122,13 +130,17 @@ func (s *Service) runInbox(ctx context.Context, opts RunOptions) {
 	}
 }
 
-func (s *Service) handleBatch(ctx context.Context, items []store.InboxItem, workers int) {
+// handleBatch handles items on workers by conversation and reports whether
+// any turn could not be saved. A conversation whose turn failed is skipped
+// for the rest of the batch, so its order holds; the others go on.
+func (s *Service) handleBatch(ctx context.Context, items []store.InboxItem, workers int) bool {
 	queues := make([][]store.InboxItem, workers)
 	for _, item := range items {
 		w := int(conversationHash(item.Input) % uint32(workers))
 		queues[w] = append(queues[w], item)
 	}
 	var wg sync.WaitGroup
+	var failed atomic.Bool
 	for _, q := range queues {
 		if len(q) == 0 {
 			continue
@@ -136,19 +148,26 @@ func (s *Service) handleBatch(ctx context.Context, items []store.InboxItem, work
 		wg.Add(1)
 		go func(q []store.InboxItem) {
 			defer wg.Done()
+			stuck := map[uint32]bool{}
 			for _, item := range q {
 				if ctx.Err() != nil {
 					return // stopping: the rest stays in the inbox for the next start
 				}
+				conv := conversationHash(item.Input)
+				if stuck[conv] {
+					continue
+				}
 				s.showTyping(ctx, item.Input)
 				if err := s.handle(ctx, item); err != nil {
 					s.Log.Error("turn not saved; the input stays in the inbox", "err", err, "chat", item.Input.Chat, "case", item.Input.Case)
-					return // keep this conversation's order: try again next pass
+					stuck[conv] = true
+					failed.Store(true)
 				}
 			}
 		}(q)
 	}
 	wg.Wait()
+	return failed.Load()
 }
 
 // conversationHash places a conversation on a worker: consumer inputs by
@@ -164,77 +183,96 @@ func conversationHash(in dialog.Input) uint32 {
 }
 
 // runRelay sends the outbox: the oldest entry of every destination at
-// once, so one slow or rate-limited chat never holds up the others, while
-// each destination's own messages keep their order.
+// once, so one slow or rate-limited destination never holds up the others,
+// while each destination's own messages keep their order. A send runs on
+// its own; when it ends it wakes the relay for that destination's next.
 func (s *Service) runRelay(ctx context.Context, opts RunOptions) {
 	for {
 		next := s.relayPass(ctx, opts)
-		if ctx.Err() != nil {
-			return
-		}
-		if next == 0 {
-			continue // sent something: look again at once
-		}
-		if !wait(ctx, s.wakeRelay, min(next, opts.Poll)) {
+		// A pass reads the head of every queue; running drains follow their
+		// own queues meanwhile, so passes need not come faster than this.
+		if !wait(ctx, nil, relayPassGap) || !wait(ctx, s.wakeRelay, min(next, opts.Poll)) {
 			return
 		}
 	}
 }
 
-// relayPass sends the head of every destination that is due. It returns 0
-// if it sent anything, else how long until the earliest entry is due (or
-// the poll interval when the outbox is empty).
+// relayPassGap is the least time between two relay passes: the first
+// message to an idle chat may wait this long.
+const relayPassGap = 5 * time.Millisecond
+
+// relayPass starts a send for the head of every destination that is due
+// and not already sending, up to opts.Senders at once. It returns how long
+// until the earliest entry waiting for a retry is due.
 func (s *Service) relayPass(ctx context.Context, opts RunOptions) time.Duration {
-	items, err := s.Store.Outbox(batch * 10)
+	heads, err := s.Store.OutboxHeads()
 	if err != nil {
 		s.Log.Error("read outbox", "err", err)
 		return opts.Poll
 	}
 	now := s.Now()
-	seen := map[string]bool{}
-	var heads []store.OutboxItem
 	earliest := opts.Poll
-	for _, item := range items {
-		dest := destination(item.Output)
-		if seen[dest] {
-			continue
-		}
-		seen[dest] = true
+	for _, item := range heads {
+		dest := item.Output.Queue()
 		if wait := item.NotBefore.Sub(now); wait > 0 {
 			earliest = min(earliest, wait)
 			continue
 		}
-		heads = append(heads, item)
-	}
-	if len(heads) == 0 {
-		return earliest
-	}
-	sem := make(chan struct{}, opts.Senders)
-	var wg sync.WaitGroup
-	for _, item := range heads {
-		if ctx.Err() != nil {
-			break
+		if ctx.Err() != nil || !s.startSend(dest, opts.Senders) {
+			continue // busy with this destination, or at the limit: woken when one ends
 		}
-		sem <- struct{}{}
-		wg.Add(1)
 		go func(item store.OutboxItem) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if err := s.deliver(ctx, item); err != nil {
-				s.Log.Warn("send failed; will retry", "err", err, "to", item.Output.To, "chat", item.Output.Chat, "case", item.Output.Case, "attempt", item.Attempts+1)
-			}
+			defer s.endSend(dest)
+			s.drain(ctx, item)
 		}(item)
 	}
-	wg.Wait()
-	return 0
+	return earliest
 }
 
-// destination names the queue an output keeps its order in.
-func destination(out dialog.Output) string {
-	if out.To == dialog.ToAgents {
-		return "agents:" + out.Issuer + ":" + out.Case
+// drain sends a queue's entries in order, starting with head, until the
+// queue is empty, an entry must wait for a retry, or a send fails. The
+// head may be stale (sent since the pass read it): it is looked up again
+// first, so nothing is sent twice.
+func (s *Service) drain(ctx context.Context, head store.OutboxItem) {
+	queue := head.Output.Queue()
+	item, ok, err := s.Store.QueueHead(queue)
+	for ok && err == nil && ctx.Err() == nil {
+		if item.NotBefore.After(s.Now()) {
+			return // the relay's pass picks it up when due
+		}
+		if err := s.deliver(ctx, item); err != nil {
+			s.Log.Warn("send failed; will retry", "err", err, "to", item.Output.To, "chat", item.Output.Chat, "case", item.Output.Case, "attempt", item.Attempts+1)
+			return
+		}
+		item, ok, err = s.Store.QueueHead(queue)
 	}
-	return "consumer:" + out.Channel + ":" + out.Chat
+	if err != nil {
+		s.Log.Error("read outbox", "err", err, "queue", queue)
+	}
+}
+
+// startSend claims a destination for one send; false if it is already
+// sending or limit sends are running.
+func (s *Service) startSend(dest string, limit int) bool {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	if s.inFlight == nil {
+		s.inFlight = map[string]bool{}
+	}
+	if s.inFlight[dest] || len(s.inFlight) >= limit {
+		return false
+	}
+	s.inFlight[dest] = true
+	s.sending.Add(1)
+	return true
+}
+
+func (s *Service) endSend(dest string) {
+	s.sendMu.Lock()
+	delete(s.inFlight, dest)
+	s.sendMu.Unlock()
+	s.sending.Done()
+	s.wakeOne(s.wakeRelay)
 }
 
 // runPurges purges erased data from the disk within a poll interval of an

@@ -37,6 +37,10 @@ type Service struct {
 
 	purgePending atomic.Bool // an erasure waits for Store.Purge
 
+	sendMu   sync.Mutex
+	inFlight map[string]bool // destinations with a send running
+	sending  sync.WaitGroup
+
 	wakeOnce                         sync.Once
 	wakeInbox, wakeRelay, wakeTimers chan struct{}
 }

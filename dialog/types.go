@@ -144,6 +144,16 @@ type Output struct {
 	ID string `json:"-"`
 }
 
+// Queue names the queue an output keeps its order in: a consumer's chat,
+// or an issuer's desk (one agents' channel, paced as one). Outputs of one
+// queue are delivered in the order they were made; queues are independent.
+func (o Output) Queue() string {
+	if o.To == ToAgents {
+		return "agents:" + o.Issuer
+	}
+	return "consumer:" + o.Channel + ":" + o.Chat
+}
+
 // Document is a file Ombud sends.
 type Document struct {
 	Name string `json:"name"`

@@ -24,6 +24,7 @@ const (
 	prefixPending   = "ik/" // ik/<input key> -> seq: the input is in the inbox
 	prefixHandled   = "d/"  // d/<input key> -> expiry (unix nanos): the input was handled
 	prefixOutbox    = "o/"  // o/<seq> -> outboxRecord JSON
+	prefixQueue     = "oq/" // oq/<queue>\x00<seq> -> empty: the outbox by queue, so each queue's head is found without reading the rest
 	prefixTimer     = "t/"  // t/<at unix nanos>/<case>/<kind>/<deadline> -> dialog.Timer JSON
 	prefixCaseTimer = "tc/" // tc/<case>/<t/ key> -> empty: a case's timers, found without a scan
 	prefixCursor    = "k/"  // k/<name> -> int64
@@ -140,4 +141,9 @@ func (s *Store) raiseFloor(f *uint64, seq uint64) {
 	if seq > *f {
 		*f = seq
 	}
+}
+
+// queueKey indexes an outbox entry under its queue (dialog.Output.Queue).
+func queueKey(queue string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte(prefixQueue+queue+"\x00"), seq)
 }

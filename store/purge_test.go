@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
 
 	"ombud/dialog"
@@ -60,5 +62,51 @@ func TestPurgeRemovesDeletedDataFromDisk(t *testing.T) {
 	s.Close()
 	if hits := filesContain(t, dir, secret); len(hits) > 0 {
 		t.Errorf("erased text on disk after close in %v", hits)
+	}
+}
+
+func TestOutboxHeadsOnePerQueue(t *testing.T) {
+	s := openStore(t, t.TempDir(), Options{})
+	msg := func(to dialog.Recipient, chat, issuer, text string) dialog.Output {
+		return dialog.Output{To: to, Channel: "telegram", Chat: chat, Issuer: issuer, Text: text}
+	}
+	if err := s.Update(func(tx *Tx) error {
+		return tx.AddOutbox(
+			msg(dialog.ToConsumer, "1", "", "a1"), msg(dialog.ToConsumer, "2", "", "b1"),
+			msg(dialog.ToConsumer, "1", "", "a2"), msg(dialog.ToAgents, "1", "amex-se", "desk1"),
+			msg(dialog.ToAgents, "2", "amex-se", "desk2"), msg(dialog.ToAgents, "2", "klarna-dk", "k1"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	texts := func() []string {
+		heads, err := s.OutboxHeads()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, h := range heads {
+			out = append(out, h.Output.Text)
+		}
+		sort.Strings(out)
+		return out
+	}
+	if got := strings.Join(texts(), " "); got != "a1 b1 desk1 k1" {
+		t.Fatalf("heads = %s, want the oldest of each queue", got)
+	}
+	heads, _ := s.OutboxHeads()
+	for _, h := range heads {
+		if h.Output.Text == "a1" {
+			if err := s.MarkSent(h.Seq); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if h.Output.Text == "desk1" {
+			if err := s.Update(func(tx *Tx) error { return tx.DropOutbox(h.Seq) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got := strings.Join(texts(), " "); got != "a2 b1 desk2 k1" {
+		t.Fatalf("heads after sending = %s", got)
 	}
 }

@@ -96,6 +96,9 @@ func (tx *Tx) AddOutbox(outs ...dialog.Output) error {
 		if err := putJSON(tx.txn, seqKey(prefixOutbox, seq), outboxRecord{Output: out, Queued: tx.s.now().UTC()}); err != nil {
 			return fmt.Errorf("store: add outbox %d: %w", seq, err)
 		}
+		if err := tx.txn.Set(queueKey(out.Queue(), seq), nil); err != nil {
+			return fmt.Errorf("store: add outbox %d: %w", seq, err)
+		}
 	}
 	return nil
 }
@@ -200,14 +203,10 @@ func (tx *Tx) putTimer(t dialog.Timer) error {
 // same transaction. An entry no longer there is an error wrapping
 // ErrNotFound.
 func (tx *Tx) DropOutbox(seq uint64) error {
-	key := seqKey(prefixOutbox, seq)
-	if _, err := tx.txn.Get(key); err != nil {
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return fmt.Errorf("store: drop outbox %d: %w", seq, ErrNotFound)
-		}
+	if err := removeOutbox(tx.txn, seq); err != nil {
 		return fmt.Errorf("store: drop outbox %d: %w", seq, err)
 	}
-	return tx.txn.Delete(key)
+	return nil
 }
 
 // Failed is an input whose turn failed inside Ombud (a bug, a panic). It

@@ -199,6 +199,14 @@ func TestServeWithSlackSocketMode(t *testing.T) {
 	if !sl.Wait(10*time.Second, func() bool { return len(sl.Messages("C7")) > 0 }) {
 		t.Fatal("no thread in the default channel")
 	}
+	// The desk and the consumer are sent to independently: wait for the
+	// receipt before counting what the consumer gets next.
+	if !tg.Wait(10*time.Second, func() bool {
+		s := tg.SentTo(chat)
+		return strings.Contains(s[len(s)-1].Text, "KLDK-2026-00001")
+	}) {
+		t.Fatal("no receipt")
+	}
 	root := sl.Messages("C7")[0]
 	payload := map[string]any{"type": "event_callback", "event_id": "EvS1", "team_id": "T1",
 		"event": map[string]any{"type": "message", "user": "U2", "channel": "C7", "ts": "1800000001.000100", "thread_ts": root.TS, "text": "Vi kigger på sagen."}}
