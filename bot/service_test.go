@@ -328,3 +328,66 @@ func TestEraseRemovesFailedInputs(t *testing.T) {
 		t.Errorf("%d failed inputs survived the erasure", n)
 	}
 }
+
+// A purge queued before the case was reopened leaves the reopened case alone.
+func TestPurgeSkipsAReopenedCase(t *testing.T) {
+	f := newFixture(t)
+	f.file(t, "amex-dk")
+	caseID := f.session(t).Case
+	agent := func(action string) {
+		f.input(t, dialog.Input{Kind: dialog.InputAgent, Case: caseID, Agent: &dialog.AgentAction{Action: action, Agent: "Eva"}})
+	}
+	agent(dialog.ActionClose)
+	tm, _, _ := f.svc.Store.NextTimer()
+	agent(dialog.ActionReopen)
+	f.input(t, dialog.Input{Key: "late-purge", Kind: dialog.InputTimer, Case: caseID, Timer: &tm})
+	var c dialog.Complaint
+	f.svc.Store.View(func(tx *store.Tx) error { c, _ = tx.Complaint(caseID); return nil })
+	if c.Erased || c.Chat == "" {
+		t.Errorf("a reopened case was erased")
+	}
+}
+
+// blocker blocks sends to one chat until released.
+type blocker struct {
+	recorder
+	stuck   string
+	release chan struct{}
+}
+
+func (b *blocker) Send(ctx context.Context, out dialog.Output) error {
+	if out.Chat == b.stuck {
+		select {
+		case <-b.release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return b.recorder.Send(ctx, out)
+}
+
+// One chat whose sends hang does not hold up the others.
+func TestRelayDoesNotLetOneChatBlockOthers(t *testing.T) {
+	f := newFixture(t)
+	b := &blocker{stuck: "c1", release: make(chan struct{})}
+	f.svc.Consumers["test"] = b
+	for _, chat := range []string{"c1", "c2", "c3"} {
+		if err := f.svc.Submit(dialog.Input{Key: "s-" + chat, Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: "amex-se", Channel: "test", Chat: chat}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.svc.Run(ctx, RunOptions{Poll: 20 * time.Millisecond}) }()
+	f.svc.Wake()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(b.keys()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond) // waiting on the service's goroutines; not a timing assertion
+	}
+	if got := len(b.keys()); got != 2 {
+		t.Errorf("%d chats answered while one chat hangs, want 2", got)
+	}
+	close(b.release)
+	cancel()
+	<-done
+}

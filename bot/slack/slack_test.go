@@ -194,7 +194,15 @@ func TestEventsAreVerifiedAndFiltered(t *testing.T) {
 	if code := post(ev("E5", `,"user":"U1"`), "shh"); code != 200 {
 		t.Fatal(code)
 	}
+	// A reply with a file is still a reply.
+	if code := post(strings.Replace(ev("E6", `,"user":"U1","subtype":"file_share"`), `"ts":"1.5"`, `"ts":"1.6"`, 1), "shh"); code != 200 {
+		t.Fatal(code)
+	}
 	items, _ := d.st.Pending(0)
+	if len(items) != 2 || items[1].Input.Ref != "slack:C1:1.6" {
+		t.Errorf("a reply with a file was not queued: %+v", items)
+	}
+	items = items[:1]
 	if len(items) != 1 || items[0].Input.Case != "AXSE-2026-00007" || items[0].Input.Agent.Action != dialog.ActionReply || items[0].Input.Ref != "slack:C1:1.5" {
 		t.Errorf("agent reply input: %+v", items)
 	}
