@@ -31,6 +31,10 @@ type outboxRecord struct {
 	LastError string        `json:"last_error,omitempty"`
 }
 
+func (r outboxRecord) item(seq uint64) OutboxItem {
+	return OutboxItem{Seq: seq, Output: r.Output, Queued: r.Queued, Attempts: r.Attempts, NotBefore: r.NotBefore, LastError: r.LastError}
+}
+
 // Outbox returns up to limit queued messages in queue order, including
 // those whose NotBefore is still ahead: pacing is the relay's concern.
 // limit <= 0 returns them all.
@@ -47,14 +51,7 @@ func (s *Store) Outbox(limit int) ([]OutboxItem, error) {
 			if err := json.Unmarshal(value, &r); err != nil {
 				return fmt.Errorf("output %d: %w", seq, err)
 			}
-			items = append(items, OutboxItem{
-				Seq:       seq,
-				Output:    r.Output,
-				Queued:    r.Queued,
-				Attempts:  r.Attempts,
-				NotBefore: r.NotBefore,
-				LastError: r.LastError,
-			})
+			items = append(items, r.item(seq))
 			if limit > 0 && len(items) == limit {
 				return errStop
 			}
@@ -129,8 +126,7 @@ func (s *Store) OutboxHeads() ([]OutboxItem, error) {
 			} else if err != nil {
 				return err
 			}
-			items = append(items, OutboxItem{Seq: seq, Output: r.Output, Attempts: r.Attempts,
-				NotBefore: r.NotBefore, LastError: r.LastError, Queued: r.Queued})
+			items = append(items, r.item(seq))
 		}
 		return nil
 	})
@@ -196,7 +192,7 @@ func (s *Store) QueueHead(queue string) (item OutboxItem, ok bool, err error) {
 		if err := getJSON(txn, seqKey(prefixOutbox, seq), &r); err != nil {
 			return err
 		}
-		item = OutboxItem{Seq: seq, Output: r.Output, Attempts: r.Attempts, NotBefore: r.NotBefore, LastError: r.LastError, Queued: r.Queued}
+		item = r.item(seq)
 		ok = true
 		return nil
 	})
