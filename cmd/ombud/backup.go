@@ -14,7 +14,7 @@ func runBackup(ctx context.Context, env *Env, args []string) int {
 	fs := newFlags(env, "backup", "FILE [--data DIR]",
 		"Writes a consistent copy of the store to FILE. While ombud serve holds the data\n"+
 			"directory, the copy comes from the running server (OMBUD_HTTP_ADDR, /admin/backup).")
-	data := fs.String("data", envOr(env, "OMBUD_DATA_DIR", "ombud-data"), "data directory ($OMBUD_DATA_DIR)")
+	data := dataFlag(fs, env)
 	rest, code, ok := parseFlags(env, fs, args)
 	if !ok {
 		return code
@@ -22,13 +22,17 @@ func runBackup(ctx context.Context, env *Env, args []string) int {
 	if len(rest) != 1 {
 		return usageError(env, fs, "name the backup file")
 	}
+	key, err := encryptionKey(env)
+	if err != nil {
+		return usageError(env, fs, "%v", err)
+	}
 	tmp := rest[0] + ".partial"
 	f, err := os.Create(tmp)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ombud backup: %v\n", err)
 		return exitProblems
 	}
-	err = backupTo(ctx, env, *data, f)
+	err = backupTo(ctx, env, *data, key, f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -44,11 +48,11 @@ func runBackup(ctx context.Context, env *Env, args []string) int {
 	return exitOK
 }
 
-func backupTo(ctx context.Context, env *Env, dir string, w io.Writer) error {
+func backupTo(ctx context.Context, env *Env, dir string, key []byte, w io.Writer) error {
 	if _, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("no data directory %s", dir)
 	}
-	st, err := store.Open(dir, store.Options{EncryptionKey: encryptionKey(env)})
+	st, err := store.Open(dir, store.Options{EncryptionKey: key})
 	if errors.Is(err, store.ErrLocked) {
 		return adminGet(ctx, env, "/admin/backup", func(r io.Reader) error {
 			_, err := io.Copy(w, r)
@@ -66,7 +70,7 @@ func runRestore(_ context.Context, env *Env, args []string) int {
 	fs := newFlags(env, "restore", "FILE [--data DIR] [--force]",
 		"Loads a backup into the data directory. It refuses a directory that already holds\n"+
 			"data unless --force is given; stop ombud serve first.")
-	data := fs.String("data", envOr(env, "OMBUD_DATA_DIR", "ombud-data"), "data directory ($OMBUD_DATA_DIR)")
+	data := dataFlag(fs, env)
 	force := fs.Bool("force", false, "load into a directory that already holds data")
 	rest, code, ok := parseFlags(env, fs, args)
 	if !ok {
@@ -74,6 +78,10 @@ func runRestore(_ context.Context, env *Env, args []string) int {
 	}
 	if len(rest) != 1 {
 		return usageError(env, fs, "name the backup file")
+	}
+	key, err := encryptionKey(env)
+	if err != nil {
+		return usageError(env, fs, "%v", err)
 	}
 	in, err := os.Open(rest[0])
 	if err != nil {
@@ -85,7 +93,7 @@ func runRestore(_ context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "ombud restore: %s is not empty; restore into a new directory, or add --force to load into it\n", *data)
 		return exitProblems
 	}
-	st, err := store.Open(*data, store.Options{EncryptionKey: encryptionKey(env)})
+	st, err := store.Open(*data, store.Options{EncryptionKey: key})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ombud restore: %v\n", err)
 		return exitProblems

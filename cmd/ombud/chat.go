@@ -25,7 +25,7 @@ func runChat(ctx context.Context, env *Env, args []string) int {
 			"the data directory: run again to resume where the conversation stood.")
 	issuer := fs.String("issuer", "", "start with this issuer, as a link would (e.g. amex-se)")
 	lang := fs.String("lang", "", "the consumer's language: sv, da or en (default: from $LANG)")
-	data := fs.String("data", "", "data directory (default: $OMBUD_DATA_DIR, else ./ombud-data)")
+	data := dataFlag(fs, env)
 	now := fs.String("now", "", "pretend the time is this (YYYY-MM-DD or RFC 3339), for rehearsals (default: $OMBUD_NOW, else the real time)")
 	agent := fs.String("agent", "Agent", "the agent's name on the desk")
 	chatID := fs.String("chat", "local", "conversation id within the data directory")
@@ -36,12 +36,6 @@ func runChat(ctx context.Context, env *Env, args []string) int {
 	}
 	if len(rest) > 0 {
 		return usageError(env, fs, "unexpected argument %q", rest[0])
-	}
-	if *data == "" {
-		*data = env.Getenv("OMBUD_DATA_DIR")
-	}
-	if *data == "" {
-		*data = "ombud-data"
 	}
 	if *now == "" {
 		*now = env.Getenv("OMBUD_NOW")
@@ -74,11 +68,9 @@ func runChat(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "ombud chat: %v\n", err)
 		return exitProblems
 	}
-	var key []byte
-	if k := env.Getenv("OMBUD_ENCRYPTION_KEY"); k != "" {
-		if key, err = decodeKey(k); err != nil {
-			return usageError(env, fs, "OMBUD_ENCRYPTION_KEY: %v", err)
-		}
+	key, err := encryptionKey(env)
+	if err != nil {
+		return usageError(env, fs, "%v", err)
 	}
 	st, err := store.Open(*data, store.Options{Logger: log, Now: clock, EncryptionKey: key})
 	if err != nil {

@@ -317,8 +317,16 @@ func TestChatWithAWrongEncryptionKey(t *testing.T) {
 	if got := runIn(t, nil, "hej\n", "chat", "--data", dir, "--lang", "en"); got.code == 0 {
 		t.Error("an encrypted store opened without its key")
 	}
-	if got := runIn(t, map[string]string{"OMBUD_ENCRYPTION_KEY": "short"}, "", "chat", "--data", dir); got.code != 2 {
-		t.Errorf("a malformed key: exit %d", got.code)
+	malformed := map[string]string{"OMBUD_ENCRYPTION_KEY": "short"}
+	for _, args := range [][]string{
+		{"chat", "--data", dir},
+		{"complaints", "list", "--data", dir},
+		{"backup", filepath.Join(t.TempDir(), "b"), "--data", dir},
+		{"restore", filepath.Join(t.TempDir(), "b"), "--data", filepath.Join(t.TempDir(), "new")},
+	} {
+		if got := runIn(t, malformed, "", args...); got.code != 2 || !strings.Contains(got.stderr, "OMBUD_ENCRYPTION_KEY") {
+			t.Errorf("%v with a malformed key: exit %d %q", args[0], got.code, got.stderr)
+		}
 	}
 }
 

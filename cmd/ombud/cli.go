@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -154,4 +156,44 @@ func usageError(env *Env, fs *flag.FlagSet, format string, args ...any) int {
 	fmt.Fprintf(env.Stderr, "ombud %s: %s\n\n", fs.Name(), fmt.Sprintf(format, args...))
 	fs.Usage()
 	return exitUsage
+}
+
+// dataFlag is the --data flag every command that opens the store has.
+func dataFlag(fs *flag.FlagSet, env *Env) *string {
+	return fs.String("data", envOr(env, "OMBUD_DATA_DIR", "ombud-data"), "data directory ($OMBUD_DATA_DIR)")
+}
+
+func envOr(env *Env, name, fallback string) string {
+	if v := env.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+// encryptionKey reads OMBUD_ENCRYPTION_KEY: nil when unset, an error when
+// malformed, so no command silently opens or creates an unencrypted store.
+func encryptionKey(env *Env) ([]byte, error) {
+	k := env.Getenv("OMBUD_ENCRYPTION_KEY")
+	if k == "" {
+		return nil, nil
+	}
+	key, err := decodeKey(k)
+	if err != nil {
+		return nil, fmt.Errorf("OMBUD_ENCRYPTION_KEY: %w", err)
+	}
+	return key, nil
+}
+
+// decodeKey reads an encryption key written as hex or base64.
+func decodeKey(s string) ([]byte, error) {
+	key, err := hex.DecodeString(s)
+	if err != nil {
+		if key, err = base64.StdEncoding.DecodeString(s); err != nil {
+			return nil, errors.New("write the key as hex or base64")
+		}
+	}
+	if n := len(key); n != 16 && n != 24 && n != 32 {
+		return nil, fmt.Errorf("the key has %d bytes; it must have 16, 24 or 32", n)
+	}
+	return key, nil
 }

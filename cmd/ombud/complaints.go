@@ -34,7 +34,7 @@ func runComplaints(ctx context.Context, env *Env, args []string) int {
 	fs := newFlags(env, "complaints "+sub, synopsis,
 		"Reads the complaints register: from the data directory, or from the running server\n"+
 			"(OMBUD_HTTP_ADDR, with OMBUD_ADMIN_TOKEN if set) while ombud serve holds it.")
-	data := fs.String("data", envOr(env, "OMBUD_DATA_DIR", "ombud-data"), "data directory ($OMBUD_DATA_DIR)")
+	data := dataFlag(fs, env)
 	issuer := fs.String("issuer", "", "only this issuer")
 	status := fs.String("status", "", "only this status: submitted, acknowledged, in_progress, extended, decided, closed")
 	overdue := fs.Bool("overdue", false, "only cases past their decision date")
@@ -51,7 +51,11 @@ func runComplaints(ctx context.Context, env *Env, args []string) int {
 	default:
 		return usageError(env, fs, "say list, show, export or stats")
 	}
-	complaints, err := readRegister(ctx, env, *data)
+	key, err := encryptionKey(env)
+	if err != nil {
+		return usageError(env, fs, "%v", err)
+	}
+	complaints, err := readRegister(ctx, env, *data, key)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ombud complaints: %v\n", err)
 		return exitProblems
@@ -150,8 +154,8 @@ func runComplaints(ctx context.Context, env *Env, args []string) int {
 
 // readRegister reads every complaint, from the data directory or, while a
 // server holds it, from the server.
-func readRegister(ctx context.Context, env *Env, dir string) ([]dialog.Complaint, error) {
-	st, err := store.Open(dir, store.Options{EncryptionKey: encryptionKey(env)})
+func readRegister(ctx context.Context, env *Env, dir string, key []byte) ([]dialog.Complaint, error) {
+	st, err := store.Open(dir, store.Options{EncryptionKey: key})
 	if errors.Is(err, store.ErrLocked) {
 		var out []dialog.Complaint
 		err := adminGet(ctx, env, "/admin/complaints", func(r io.Reader) error { return json.NewDecoder(r).Decode(&out) })
@@ -190,15 +194,6 @@ func adminGet(ctx context.Context, env *Env, path string, read func(io.Reader) e
 		return fmt.Errorf("ombud serve at %s answered %s (is OMBUD_ADMIN_TOKEN the same on both sides?)", addr, resp.Status)
 	}
 	return read(resp.Body)
-}
-
-func encryptionKey(env *Env) []byte {
-	if k := env.Getenv("OMBUD_ENCRYPTION_KEY"); k != "" {
-		if key, err := decodeKey(k); err == nil {
-			return key
-		}
-	}
-	return nil
 }
 
 func showComplaint(w io.Writer, c dialog.Complaint, r dialog.RegisterRow) {

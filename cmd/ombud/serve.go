@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,7 +62,7 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 			"  SLACK_CHANNELS, SLACK_API_URL,\n"+
 			"  OMBUD_ENCRYPTION_KEY (hex or base64, 16, 24 or 32 bytes).")
 	cfg := serveConfig{}
-	fs.StringVar(&cfg.DataDir, "data", envOr(env, "OMBUD_DATA_DIR", "ombud-data"), "data directory ($OMBUD_DATA_DIR)")
+	data := dataFlag(fs, env)
 	fs.StringVar(&cfg.PoliciesDir, "policies", env.Getenv("OMBUD_POLICIES_DIR"), "policy folder, reloaded on change ($OMBUD_POLICIES_DIR; default: the embedded policies)")
 	fs.StringVar(&cfg.HTTPAddr, "http", envOr(env, "OMBUD_HTTP_ADDR", "127.0.0.1:8080"), "listen address for webhooks and health checks ($OMBUD_HTTP_ADDR)")
 	fs.StringVar(&cfg.TelegramAPI, "telegram-api", envOr(env, "TELEGRAM_API_URL", telegram.DefaultAPIURL), "Bot API base URL ($TELEGRAM_API_URL)")
@@ -113,40 +111,18 @@ To try Ombud without a token, chat with it in the terminal:
 	if cfg.WebhookURL != "" && cfg.WebhookSecret == "" {
 		return usageError(env, fs, "TELEGRAM_WEBHOOK_URL is set, so TELEGRAM_WEBHOOK_SECRET must be too (1-256 characters A-Z, a-z, 0-9, _ and -)")
 	}
-	if k := env.Getenv("OMBUD_ENCRYPTION_KEY"); k != "" {
-		key, err := decodeKey(k)
-		if err != nil {
-			return usageError(env, fs, "OMBUD_ENCRYPTION_KEY: %v", err)
-		}
-		cfg.EncryptionKey = key
+	cfg.DataDir = *data
+	key, err := encryptionKey(env)
+	if err != nil {
+		return usageError(env, fs, "%v", err)
 	}
+	cfg.EncryptionKey = key
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if err := serve(ctx, env, cfg, log); err != nil {
 		log.Error("ombud serve stopped", "err", err)
 		return exitProblems
 	}
 	return exitOK
-}
-
-func envOr(env *Env, name, fallback string) string {
-	if v := env.Getenv(name); v != "" {
-		return v
-	}
-	return fallback
-}
-
-// decodeKey reads an encryption key written as hex or base64.
-func decodeKey(s string) ([]byte, error) {
-	key, err := hex.DecodeString(s)
-	if err != nil {
-		if key, err = base64.StdEncoding.DecodeString(s); err != nil {
-			return nil, errors.New("write the key as hex or base64")
-		}
-	}
-	if n := len(key); n != 16 && n != 24 && n != 32 {
-		return nil, fmt.Errorf("the key has %d bytes; it must have 16, 24 or 32", n)
-	}
-	return key, nil
 }
 
 // serve runs until ctx ends, then stops in order: intake first, then the
