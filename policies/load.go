@@ -65,6 +65,23 @@ func (s *Set) Warnings() Problems { return s.warnings }
 // as one set. dir is the folder name used in problems. On any error it
 // returns a nil Set and the problems as a Problems error.
 func Load(fsys fs.FS, dir string) (*Set, error) {
+	files, err := ReadFiles(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, Problems{{File: dir, Message: "no policy files (*.yaml) found"}}
+	}
+	set, problems := Check(files)
+	if errs := problems.Errors(); len(errs) > 0 {
+		return nil, problems
+	}
+	return set, nil
+}
+
+// ReadFiles reads every policy file at the root of fsys, named in
+// problems as dir/name.
+func ReadFiles(fsys fs.FS, dir string) ([]File, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return nil, fmt.Errorf("policies: read %s: %w", dir, err)
@@ -80,14 +97,7 @@ func Load(fsys fs.FS, dir string) (*Set, error) {
 		}
 		files = append(files, File{Name: path.Join(dir, e.Name()), Data: data})
 	}
-	if len(files) == 0 {
-		return nil, Problems{{File: dir, Message: "no policy files (*.yaml) found"}}
-	}
-	set, problems := Check(files)
-	if errs := problems.Errors(); len(errs) > 0 {
-		return nil, problems
-	}
-	return set, nil
+	return files, nil
 }
 
 // IsPolicyFile reports whether a file name looks like a policy: YAML, and

@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -78,7 +76,7 @@ func runPolicyCheck(env *Env, args []string) int {
 // folders; with no paths, the override folder or the embedded policies.
 func readPolicyFiles(paths []string, overrideDir string) ([]policies.File, error) {
 	if len(paths) == 0 && overrideDir == "" {
-		return readFS(policies.Bundled(), policies.BundledDir)
+		return policies.ReadFiles(policies.Bundled(), policies.BundledDir)
 	}
 	if len(paths) == 0 {
 		paths = []string{overrideDir}
@@ -90,7 +88,7 @@ func readPolicyFiles(paths []string, overrideDir string) ([]policies.File, error
 			return nil, err
 		}
 		if info.IsDir() {
-			more, err := readFS(os.DirFS(p), p)
+			more, err := policies.ReadFiles(os.DirFS(p), p)
 			if err != nil {
 				return nil, err
 			}
@@ -105,25 +103,6 @@ func readPolicyFiles(paths []string, overrideDir string) ([]policies.File, error
 			return nil, err
 		}
 		files = append(files, policies.File{Name: p, Data: data})
-	}
-	return files, nil
-}
-
-func readFS(fsys fs.FS, dir string) ([]policies.File, error) {
-	entries, err := fs.ReadDir(fsys, ".")
-	if err != nil {
-		return nil, err
-	}
-	var files []policies.File
-	for _, e := range entries {
-		if e.IsDir() || !policies.IsPolicyFile(e.Name()) {
-			continue
-		}
-		data, err := fs.ReadFile(fsys, e.Name())
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, policies.File{Name: filepath.Join(dir, e.Name()), Data: data})
 	}
 	return files, nil
 }
