@@ -127,17 +127,35 @@ func (s *Store) Cursor(name string) (value int64, ok bool, err error) {
 // Pending returns up to limit inbox items in arrival order; limit <= 0
 // returns them all.
 func (s *Store) Pending(limit int) ([]InboxItem, error) {
-	var items []InboxItem
-	floor := s.floor(&s.inboxFloor)
+	items, err := readQueue(s, prefixInbox, &s.inboxFloor, limit, func(seq uint64, value []byte) (InboxItem, error) {
+		item := InboxItem{Seq: seq}
+		return item, json.Unmarshal(value, &item.Input)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: pending: %w", err)
+	}
+	return items, nil
+}
+
+// readQueue reads up to limit entries of a sequence-numbered queue (the
+// inbox or the outbox) from its floor, in order, and raises the floor to
+// the first entry found.
+func readQueue[T any](s *Store, prefix string, floor *uint64, limit int, decode func(seq uint64, value []byte) (T, error)) ([]T, error) {
+	var items []T
+	var first uint64
+	start := seqKey(prefix, s.floor(floor))
 	err := s.view(func(txn *badger.Txn) error {
-		return scanFrom(txn, []byte(prefixInbox), seqKey(prefixInbox, floor), true, func(key, value []byte) error {
-			seq, err := seqOf(prefixInbox, key)
+		return scanFrom(txn, []byte(prefix), start, true, func(key, value []byte) error {
+			seq, err := seqOf(prefix, key)
 			if err != nil {
 				return err
 			}
-			item := InboxItem{Seq: seq}
-			if err := json.Unmarshal(value, &item.Input); err != nil {
-				return fmt.Errorf("input %d: %w", seq, err)
+			item, err := decode(seq, value)
+			if err != nil {
+				return fmt.Errorf("entry %d: %w", seq, err)
+			}
+			if len(items) == 0 {
+				first = seq
 			}
 			items = append(items, item)
 			if limit > 0 && len(items) == limit {
@@ -147,10 +165,10 @@ func (s *Store) Pending(limit int) ([]InboxItem, error) {
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: pending: %w", err)
+		return nil, err
 	}
 	if len(items) > 0 {
-		s.raiseFloor(&s.inboxFloor, items[0].Seq)
+		s.raiseFloor(floor, first)
 	}
 	return items, nil
 }

@@ -39,30 +39,13 @@ func (r outboxRecord) item(seq uint64) OutboxItem {
 // those whose NotBefore is still ahead: pacing is the relay's concern.
 // limit <= 0 returns them all.
 func (s *Store) Outbox(limit int) ([]OutboxItem, error) {
-	var items []OutboxItem
-	floor := s.floor(&s.outboxFloor)
-	err := s.view(func(txn *badger.Txn) error {
-		return scanFrom(txn, []byte(prefixOutbox), seqKey(prefixOutbox, floor), true, func(key, value []byte) error {
-			seq, err := seqOf(prefixOutbox, key)
-			if err != nil {
-				return err
-			}
-			var r outboxRecord
-			if err := json.Unmarshal(value, &r); err != nil {
-				return fmt.Errorf("output %d: %w", seq, err)
-			}
-			items = append(items, r.item(seq))
-			if limit > 0 && len(items) == limit {
-				return errStop
-			}
-			return nil
-		})
+	items, err := readQueue(s, prefixOutbox, &s.outboxFloor, limit, func(seq uint64, value []byte) (OutboxItem, error) {
+		var r outboxRecord
+		err := json.Unmarshal(value, &r)
+		return r.item(seq), err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox: %w", err)
-	}
-	if len(items) > 0 {
-		s.raiseFloor(&s.outboxFloor, items[0].Seq)
 	}
 	return items, nil
 }
