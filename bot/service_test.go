@@ -122,10 +122,7 @@ func TestDuplicateInputIsHandledOnce(t *testing.T) {
 func TestPanicBecomesApologyAndLosesNothingElse(t *testing.T) {
 	f := newFixture(t)
 	f.input(t, dialog.Input{Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: "amex-se"})
-	good := f.svc.Engine.Policies
-	f.svc.Engine.Policies = func() *policies.Set { panic("policy registry exploded") }
-	f.input(t, dialog.Input{Kind: dialog.InputChoice, Data: "go"})
-	f.svc.Engine.Policies = good
+	f.inputFailing(t, dialog.Input{Kind: dialog.InputChoice, Data: "go"}, "policy registry exploded")
 	if got := f.consumer.keys(); got[len(got)-1] != "error.internal" {
 		t.Fatalf("sent %v, want the generic apology last", got)
 	}
@@ -208,6 +205,15 @@ func TestTimersFireOnceThroughTheStore(t *testing.T) {
 	if len(f.consumer.keys()) != before {
 		t.Error("a timer fired twice")
 	}
+}
+
+// inputFailing runs one input through a dialog that panics with msg.
+func (f *fixture) inputFailing(t testing.TB, in dialog.Input, msg string) {
+	t.Helper()
+	good := f.svc.Engine.Policies
+	f.svc.Engine.Policies = func() *policies.Set { panic(msg) }
+	defer func() { f.svc.Engine.Policies = good }()
+	f.input(t, in)
 }
 
 // file files a complaint with issuer through the service.
@@ -316,10 +322,7 @@ func TestRetentionPurge(t *testing.T) {
 func TestEraseRemovesFailedInputs(t *testing.T) {
 	f := newFixture(t)
 	f.input(t, dialog.Input{Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: "amex-se"})
-	good := f.svc.Engine.Policies
-	f.svc.Engine.Policies = func() *policies.Set { panic("boom") }
-	f.input(t, dialog.Input{Kind: dialog.InputMessage, Text: "hemligt meddelande"})
-	f.svc.Engine.Policies = good
+	f.inputFailing(t, dialog.Input{Kind: dialog.InputMessage, Text: "hemligt meddelande"}, "boom")
 	f.input(t, dialog.Input{Kind: dialog.InputCommand, Command: dialog.CommandDelete})
 	f.input(t, dialog.Input{Kind: dialog.InputChoice, Data: dialog.DataErase})
 	n := 0

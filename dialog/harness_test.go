@@ -187,3 +187,14 @@ func (h *harness) answerAllFields() {
 	}
 	h.want(StateReview, "intake.review")
 }
+
+// fileStraightAway starts a complaint with issuer, says customer service
+// was not contacted, and chooses to file at once: the first field is next.
+func (h *harness) fileStraightAway(issuer string) {
+	h.t.Helper()
+	h.cmd(CommandStart, issuer)
+	h.press(dataContinue)
+	h.press(dataNo)
+	h.press(dataFile)
+	h.want(StateField, "intake.question")
+}

@@ -154,10 +154,7 @@ func TestIntakeParkThenComeBack(t *testing.T) {
 
 func TestCancelAndNew(t *testing.T) {
 	h := newHarness(t, "en", dec18)
-	h.cmd(CommandStart, "amex-dk")
-	h.press(dataContinue)
-	h.press(dataNo)
-	h.press(dataFile)
+	h.fileStraightAway("amex-dk")
 	h.run(goodAnswer(h.policy().Fields[0]))
 	h.cmd(CommandCancel, "")
 	h.want(StateCancelled, "intake.cancelled")
@@ -174,10 +171,7 @@ func TestCancelAndNew(t *testing.T) {
 
 func TestBackKeepsAnswers(t *testing.T) {
 	h := newHarness(t, "en", dec18)
-	h.cmd(CommandStart, "amex-dk")
-	h.press(dataContinue)
-	h.press(dataNo)
-	h.press(dataFile)
+	h.fileStraightAway("amex-dk")
 	first := h.s.Field
 	h.run(goodAnswer(h.policy().Fields[0]))
 	second := h.s.Field
@@ -323,10 +317,7 @@ func TestFieldValidationMessages(t *testing.T) {
 
 func TestCardNumbersAreMasked(t *testing.T) {
 	h := newHarness(t, "en", dec18)
-	h.cmd(CommandStart, "amex-se")
-	h.press(dataContinue)
-	h.press(dataNo)
-	h.press(dataFile)
+	h.fileStraightAway("amex-se")
 	for h.s.State == StateField {
 		f, _ := h.policy().Field(h.s.Field)
 		if f.Type == "long_text" {
@@ -346,10 +337,7 @@ func TestCardNumbersAreMasked(t *testing.T) {
 
 func TestEditedMessageUpdatesItsAnswer(t *testing.T) {
 	h := newHarness(t, "en", dec18)
-	h.cmd(CommandStart, "amex-dk")
-	h.press(dataContinue)
-	h.press(dataNo)
-	h.press(dataFile)
+	h.fileStraightAway("amex-dk")
 	for fld, _ := h.policy().Field(h.s.Field); fld.Type != "long_text"; fld, _ = h.policy().Field(h.s.Field) {
 		h.run(goodAnswer(fld))
 	}
@@ -366,10 +354,7 @@ func TestEditedMessageUpdatesItsAnswer(t *testing.T) {
 
 func TestResumeAndStatus(t *testing.T) {
 	h := newHarness(t, "sv", dec18)
-	h.cmd(CommandStart, "amex-se")
-	h.press(dataContinue)
-	h.press(dataNo)
-	h.press(dataFile)
+	h.fileStraightAway("amex-se")
 	field := h.s.Field
 	h.run(Input{Kind: InputResume})
 	h.want(StateField, "intake.resume")

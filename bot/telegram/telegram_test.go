@@ -180,11 +180,7 @@ func TestSendClassifiesAnswers(t *testing.T) {
 func TestPollStoresBeforeConfirming(t *testing.T) {
 	fake := telegramtest.New(token)
 	defer fake.Close()
-	st, err := store.Open(t.TempDir(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	ids := []int64{fake.Text(1, "da", "/start klarna-dk"), fake.Press(1, "da", "go"), fake.Text(2, "en", "hello")}
 
 	poll := func() {
@@ -228,11 +224,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 func TestWebhookHandler(t *testing.T) {
 	fake := telegramtest.New(token)
 	defer fake.Close()
-	st, err := store.Open(t.TempDir(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	c := newClient(t, fake, st)
 	h := c.WebhookHandler("right-secret")
 	post := func(secret, body string) int {
@@ -294,4 +286,14 @@ func TestCheckReportsARefusedToken(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "TELEGRAM_BOT_TOKEN") || strings.Contains(err.Error(), token) {
 		t.Errorf("Check = %v", err)
 	}
+}
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
