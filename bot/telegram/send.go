@@ -92,26 +92,34 @@ func (c *Client) pauseAll(wait time.Duration) {
 	}
 }
 
-// pace waits for a 429 pause to end, then for the chat's and the bot's
-// rate limiters.
+// pace waits for the chat's and the bot's rate limiters, then for any
+// 429 pause to end. The pause is read again after every wait: another send
+// may have met a 429 meanwhile and moved it later.
 func (c *Client) pace(ctx context.Context, chatID int64) error {
 	c.mu.Lock()
-	paused := time.Until(c.pausedUntil)
 	lim := c.chatLimiter(chatID)
 	c.mu.Unlock()
-	if paused > 0 {
+	if err := lim.Wait(ctx); err != nil {
+		return err
+	}
+	if err := c.global.Wait(ctx); err != nil {
+		return err
+	}
+	for {
+		c.mu.Lock()
+		paused := time.Until(c.pausedUntil)
+		c.mu.Unlock()
+		if paused <= 0 {
+			return nil
+		}
 		t := time.NewTimer(paused)
-		defer t.Stop()
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return ctx.Err()
 		case <-t.C:
 		}
 	}
-	if err := lim.Wait(ctx); err != nil {
-		return err
-	}
-	return c.global.Wait(ctx)
 }
 
 // chatLimiter returns the chat's limiter, forgetting chats idle for a
