@@ -261,7 +261,7 @@ func (t *turn) handleTimer() error {
 	case TimerReminder:
 		left := 0
 		if t.pol != nil {
-			left = t.pol.Clock().WorkingDaysBetween(t.pol.Clock().LocalDate(t.now), due)
+			left = t.pol.Clock().WorkingDaysLeft(t.now, due)
 		}
 		t.tellAgents("agent.reminder", map[string]any{"Case": t.c.ID, "Label": d.Label, "Date": due.String(), "Left": left})
 	case TimerDue:

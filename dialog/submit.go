@@ -295,7 +295,7 @@ func (t *turn) status() {
 				continue
 			}
 			due, _ := c.activeEnds(d)
-			left := t.pol.Clock().WorkingDaysBetween(t.pol.Clock().LocalDate(t.now), due)
+			left := t.pol.Clock().WorkingDaysLeft(t.now, due)
 			b.WriteString("\n" + t.deadlineLine(d))
 			if left >= 0 {
 				b.WriteString(" (" + t.pr().Plural("deadline.working_days_left", left, nil) + ")")

@@ -59,9 +59,6 @@ func NewCalendar(country string, opts CalendarOptions) (*Calendar, error) {
 	return &Calendar{country: country, cal: c}, nil
 }
 
-// Country is the calendar's country code.
-func (c *Calendar) Country() string { return c.country }
-
 // IsWorkingDay reports whether d is a working day.
 func (c *Calendar) IsWorkingDay(d Date) bool {
 	return c.cal.IsWorkday(d.Time(time.UTC))

@@ -242,7 +242,7 @@ func TestClockReceiptDateAndDue(t *testing.T) {
 			}
 		})
 	}
-	if got := se.WorkingDaysLeft(utc("2027-01-11T09:00:00Z"), se.Due(utc("2026-12-18T09:00:00Z"), Period{WorkingDays: 15})); got != 4 {
+	if got := se.WorkingDaysLeft(utc("2027-01-11T09:00:00Z"), se.Due(utc("2026-12-18T09:00:00Z"), Period{WorkingDays: 15}).Date); got != 4 {
 		t.Errorf("WorkingDaysLeft = %d, want 4", got)
 	}
 }

@@ -108,6 +108,6 @@ func (c *Clock) DueFromDate(d Date, p Period) Due {
 
 // WorkingDaysLeft counts the working days after the local date of now up to
 // and including the due date: zero on the due date itself, negative once past.
-func (c *Clock) WorkingDaysLeft(now time.Time, due Due) int {
-	return c.WorkingDaysBetween(c.LocalDate(now), due.Date)
+func (c *Clock) WorkingDaysLeft(now time.Time, due Date) int {
+	return c.WorkingDaysBetween(c.LocalDate(now), due)
 }

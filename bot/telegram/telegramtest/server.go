@@ -54,7 +54,6 @@ type Server struct {
 	nextMsgID int
 	sent      []Sent
 	calls     map[string]int
-	answered  map[string]bool // callback query ids answered
 	commands  map[string]string
 	webhook   struct{ URL, Secret string }
 	files     map[string]models.File
@@ -78,7 +77,7 @@ type Server struct {
 func New(token string) *Server {
 	s := &Server{
 		Token: token, nextID: 1000, nextMsgID: 1,
-		calls: map[string]int{}, answered: map[string]bool{}, commands: map[string]string{},
+		calls: map[string]int{}, commands: map[string]string{},
 		files: map[string]models.File{}, contents: map[string][]byte{}, changed: make(chan struct{}),
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -175,13 +174,6 @@ func (s *Server) Pending() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.updates)
-}
-
-// Answered reports whether a callback query was answered.
-func (s *Server) Answered(id string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.answered[id]
 }
 
 // Commands returns the command menu set for a language ("" = default) as
@@ -294,10 +286,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "sendMessage":
 		s.sendMessage(w, form)
 	case "answerCallbackQuery":
-		s.mu.Lock()
-		s.answered[form["callback_query_id"]] = true
-		s.notify()
-		s.mu.Unlock()
+		if form["callback_query_id"] == "" {
+			writeError(w, http.StatusBadRequest, "Bad Request: query id is empty", 0)
+			return
+		}
 		writeOK(w, true)
 	case "sendDocument":
 		s.sendDocument(w, r, form)
