@@ -133,16 +133,6 @@ func (s *Service) handle(ctx context.Context, item store.InboxItem) error {
 			}
 			return tx.Done(item)
 		}
-		if in.Kind == dialog.InputTimer && in.Timer != nil && in.Timer.Kind == dialog.TimerPurge {
-			// A case reopened after the timer was queued keeps its data.
-			if c := turn.Complaint; c != nil && c.Status == dialog.CaseClosed {
-				if err := s.erase(tx, *c, now); err != nil {
-					return err
-				}
-				purge = true
-			}
-			return tx.Done(item)
-		}
 		res, err := s.runEngine(ctx, turn, in)
 		if err != nil {
 			turnErr = err
@@ -170,6 +160,12 @@ func (s *Service) handle(ctx context.Context, item store.InboxItem) error {
 		}
 		if err := tx.AddOutbox(res.Outputs...); err != nil {
 			return err
+		}
+		if res.Erase && turn.Complaint != nil {
+			if err := s.erase(tx, *turn.Complaint, now); err != nil {
+				return err
+			}
+			purge = true
 		}
 		produced = res.Outputs
 		return tx.Done(item)

@@ -45,6 +45,9 @@ type Result struct {
 	// Timers, when SetTimers is true, replace all timers of Complaint.
 	Timers    []Timer
 	SetTimers bool
+	// Erase asks the caller to erase the case's personal data: its
+	// retention has ended. The caller holds the rest of the consumer's data.
+	Erase bool
 }
 
 // Handle runs one input through the conversation and returns the new state.
@@ -83,7 +86,7 @@ func (e *Engine) Handle(ctx context.Context, t Turn, in Input) (Result, error) {
 		return Result{}, err
 	}
 	tn.s.UpdatedAt = t.Now
-	res := Result{Session: tn.s, Outputs: tn.out, Timers: tn.timers, SetTimers: tn.setTimers}
+	res := Result{Session: tn.s, Outputs: tn.out, Timers: tn.timers, SetTimers: tn.setTimers, Erase: tn.erase}
 	if tn.caseChanged {
 		res.Complaint = tn.c
 	}
@@ -120,6 +123,7 @@ type turn struct {
 	pushed      bool
 	timers      []Timer
 	setTimers   bool
+	erase       bool
 	caseChanged bool
 }
 

@@ -238,7 +238,13 @@ func (t *turn) decisionDeadline() (CaseDeadline, bool) {
 // deadline passes unmet, an alert for them and the consumer's next steps.
 func (t *turn) handleTimer() error {
 	tm := t.in.Timer
-	if t.c == nil || tm == nil || !t.c.open() || tm.Kind == TimerPurge {
+	if tm != nil && tm.Kind == TimerPurge {
+		// Only a case still closed: one reopened after the timer was
+		// queued keeps its data.
+		t.erase = t.c != nil && t.c.Status == CaseClosed && !t.c.Erased
+		return nil
+	}
+	if t.c == nil || tm == nil || !t.c.open() {
 		return nil // decided, closed or erased since the timer was set
 	}
 	if tm.Kind == TimerRefresh {

@@ -1,6 +1,7 @@
 package dialog
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -270,5 +271,33 @@ func TestDailyHeaderRefresh(t *testing.T) {
 		if tm.Kind == TimerRefresh {
 			t.Error("a decided case is still refreshed")
 		}
+	}
+}
+
+func TestPurgeTimerAsksForErasureOnlyWhileClosed(t *testing.T) {
+	h := filed(t, "amex-dk", "da")
+	h.agent(ActionClose, "", "")
+	var purge Timer
+	for _, tm := range h.timers {
+		if tm.Kind == TimerPurge {
+			purge = tm
+		}
+	}
+	if purge.Case == "" {
+		t.Fatalf("no purge timer: %+v", h.timers)
+	}
+	run := func() Result {
+		res, err := h.e.Handle(context.Background(), Turn{Now: purge.At, Session: h.s, Complaint: h.c}, Input{Kind: InputTimer, Case: h.c.ID, Timer: &purge})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if !run().Erase {
+		t.Error("a closed case at the end of its retention is not erased")
+	}
+	h.agent(ActionReopen, "", "")
+	if run().Erase {
+		t.Error("a reopened case would be erased")
 	}
 }
