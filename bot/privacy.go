@@ -10,20 +10,6 @@ import (
 	"ombud/store"
 )
 
-// isPrivacy reports whether an input is a data request: /mydata, /delete or
-// the answer to the erase confirmation. They concern all of a consumer's
-// data, which the store holds and the dialog does not, so the shell serves
-// them.
-func isPrivacy(in dialog.Input) bool {
-	switch {
-	case in.Kind == dialog.InputCommand:
-		return in.Command == dialog.CommandMyData || in.Command == dialog.CommandDelete
-	case in.Kind == dialog.InputChoice:
-		return in.Data == dialog.DataErase || in.Data == dialog.DataKeep
-	}
-	return false
-}
-
 // export is what /mydata sends: everything Ombud holds about a consumer.
 type export struct {
 	Exported   time.Time          `json:"exported"`
@@ -36,17 +22,15 @@ type export struct {
 	Unhandled []dialog.Input `json:"unhandled,omitempty"`
 }
 
-// privacy answers a data request inside the turn's transaction. It reports
-// whether the store must be purged once the transaction commits.
-func (s *Service) privacy(tx *store.Tx, in dialog.Input, key string, sess dialog.Session, found bool, now time.Time) (purge bool, err error) {
-	lang := sess.Lang
-	if lang == "" {
-		lang = s.Engine.Catalog.Match(in.Lang)
-	}
-	pr := s.Engine.Catalog.Printer(lang)
-	say := func(key string, data map[string]any, doc *dialog.Document, buttons ...[]dialog.Button) error {
+// privacy carries out a consumer's request about all their data inside
+// the turn's transaction: the dialog decided it, with its confirmation;
+// the shell holds the data. It reports whether the store must be purged
+// once the transaction commits.
+func (s *Service) privacy(tx *store.Tx, req dialog.PrivacyRequest, in dialog.Input, key string, sess dialog.Session, now time.Time) (purge bool, err error) {
+	pr := s.Engine.Catalog.Printer(sess.Lang)
+	say := func(key string, data map[string]any, doc *dialog.Document) error {
 		return tx.AddOutbox(dialog.Output{To: dialog.ToConsumer, Channel: in.Channel, Chat: in.Chat,
-			Key: key, Text: pr.Text(key, data), Document: doc, Buttons: buttons})
+			Key: key, Text: pr.Text(key, data), Document: doc})
 	}
 	var cases []dialog.Complaint
 	if err := tx.Complaints(func(c dialog.Complaint) error {
@@ -68,36 +52,22 @@ func (s *Service) privacy(tx *store.Tx, in dialog.Input, key string, sess dialog
 		return false, err
 	}
 
-	switch {
-	case in.Command == dialog.CommandMyData:
-		doc := export{Exported: now.UTC(), Channel: in.Channel, Chat: in.Chat, Complaints: cases}
+	if req == dialog.PrivacyExport {
+		doc := export{Exported: now.UTC(), Channel: in.Channel, Chat: in.Chat, Session: &sess, Complaints: cases}
 		for _, f := range failed {
 			doc.Unhandled = append(doc.Unhandled, f.Input)
-		}
-		if found {
-			doc.Session = &sess
 		}
 		data, err := json.MarshalIndent(doc, "", "  ")
 		if err != nil {
 			return false, fmt.Errorf("bot: export: %w", err)
 		}
 		return false, say("privacy.export", nil, &dialog.Document{Name: "ombud-mydata.json", MIME: "application/json", Data: data})
-
-	case in.Command == dialog.CommandDelete:
-		return false, say("privacy.delete_confirm", nil, nil,
-			[]dialog.Button{{Label: pr.Text("button.erase", nil), Data: dialog.DataErase}},
-			[]dialog.Button{{Label: pr.Text("button.keep", nil), Data: dialog.DataKeep}})
-
-	case in.Data == dialog.DataKeep:
-		return false, say("privacy.delete_cancelled", nil, nil)
 	}
 
 	// Erase: the conversation goes; each case stays in the register,
 	// pseudonymised, and its Slack thread is redacted.
-	if found {
-		if err := tx.DeleteSession(key); err != nil {
-			return false, err
-		}
+	if err := tx.DeleteSession(key); err != nil {
+		return false, err
 	}
 	for _, f := range failed {
 		if err := tx.DeleteFailed(f.Seq); err != nil {

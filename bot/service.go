@@ -127,12 +127,6 @@ func (s *Service) handle(ctx context.Context, item store.InboxItem) error {
 		if err != nil {
 			return err
 		}
-		if isPrivacy(in) {
-			if purge, err = s.privacy(tx, in, key, turn.Session, s.sessionExists(tx, key), now); err != nil {
-				return err
-			}
-			return tx.Done(item)
-		}
 		res, err := s.runEngine(ctx, turn, in)
 		if err != nil {
 			turnErr = err
@@ -143,7 +137,7 @@ func (s *Service) handle(ctx context.Context, item store.InboxItem) error {
 			}
 			return tx.Fail(item, err.Error())
 		}
-		if key != "" {
+		if key != "" && res.Privacy != dialog.PrivacyErase {
 			if err := tx.PutSession(key, res.Session); err != nil {
 				return err
 			}
@@ -160,6 +154,13 @@ func (s *Service) handle(ctx context.Context, item store.InboxItem) error {
 		}
 		if err := tx.AddOutbox(res.Outputs...); err != nil {
 			return err
+		}
+		if res.Privacy != "" {
+			erased, err := s.privacy(tx, res.Privacy, in, key, res.Session, now)
+			if err != nil {
+				return err
+			}
+			purge = erased
 		}
 		if res.Erase && turn.Complaint != nil {
 			if err := s.erase(tx, *turn.Complaint, now); err != nil {
@@ -231,15 +232,16 @@ func inputChannel(in dialog.Input) string {
 	return in.Channel
 }
 
-func (s *Service) sessionExists(tx *store.Tx, key string) bool {
-	_, err := tx.Session(key)
-	return err == nil
-}
-
 // load reads the state an input works on: the consumer's session and its
 // case, or for agent and timer inputs the case and its consumer's session.
 func (s *Service) load(tx *store.Tx, in dialog.Input, now time.Time) (dialog.Turn, string, error) {
-	turn := dialog.Turn{Now: now, NextCaseNumber: tx.NextCaseNumber}
+	turn := dialog.Turn{Now: now, NextCaseNumber: tx.NextCaseNumber, LoadCase: func(id string) (*dialog.Complaint, error) {
+		c, err := tx.Complaint(id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		return &c, err
+	}}
 	channel, chat := in.Channel, in.Chat
 	if in.Kind == dialog.InputAgent || in.Kind == dialog.InputTimer {
 		c, err := tx.Complaint(in.Case)
@@ -251,6 +253,9 @@ func (s *Service) load(tx *store.Tx, in dialog.Input, now time.Time) (dialog.Tur
 		}
 		turn.Complaint = &c
 		channel, chat = c.Channel, c.Chat
+		if channel == "" { // erased: no conversation is left to load or save
+			return turn, "", nil
+		}
 	}
 	key := dialog.SessionKey(channel, chat)
 	sess, err := tx.Session(key)

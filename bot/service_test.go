@@ -43,6 +43,23 @@ func (r *recorder) keys() []string {
 	return ks
 }
 
+// shown returns the data of the latest button sent whose value is value,
+// as a consumer presses what is on screen; value itself if none shows it.
+func (r *recorder) shown(value string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := len(r.sent) - 1; i >= 0; i-- {
+		for _, row := range r.sent[i].Buttons {
+			for _, b := range row {
+				if _, v, _ := strings.Cut(b.Data, "|"); v == value || b.Data == value {
+					return b.Data
+				}
+			}
+		}
+	}
+	return value
+}
+
 type fixture struct {
 	svc      *Service
 	consumer *recorder
@@ -83,6 +100,9 @@ func (f *fixture) input(t testing.TB, in dialog.Input) {
 	t.Helper()
 	seq++
 	in.Channel, in.Chat, in.Lang = "test", "c1", "en"
+	if in.Kind == dialog.InputChoice {
+		in.Data = f.consumer.shown(in.Data)
+	}
 	if in.Key == "" {
 		in.Key = fmt.Sprintf("k%d", seq)
 	}
@@ -134,7 +154,7 @@ func TestPanicBecomesApologyAndLosesNothingElse(t *testing.T) {
 	}
 	var failed []store.Failed
 	f.svc.Store.FailedInputs(func(x store.Failed) error { failed = append(failed, x); return nil })
-	if len(failed) != 1 || failed[0].Input.Data != "go" || !strings.Contains(failed[0].Error, "policy registry exploded") {
+	if len(failed) != 1 || !strings.HasSuffix(failed[0].Input.Data, "|go") || !strings.Contains(failed[0].Error, "policy registry exploded") {
 		t.Errorf("failed input not kept: %+v", failed)
 	}
 	// The conversation carries on.
@@ -148,7 +168,7 @@ func TestRelayKeepsOrderWhenASendFails(t *testing.T) {
 	f := newFixture(t)
 	f.consumer.fail = errors.New("telegram: 502 bad gateway")
 	if err := f.svc.Submit(dialog.Input{Key: "a", Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: "amex-se", Channel: "test", Chat: "c1"},
-		dialog.Input{Key: "b", Kind: dialog.InputChoice, Data: "go", Channel: "test", Chat: "c1"}); err != nil {
+		dialog.Input{Key: "b", Kind: dialog.InputChoice, Data: "1|go", Channel: "test", Chat: "c1"}); err != nil { // the greeting's keyboard
 		t.Fatal(err)
 	}
 	if _, err := f.svc.ProcessInbox(context.Background()); err != nil {
@@ -324,7 +344,7 @@ func TestEraseRemovesFailedInputs(t *testing.T) {
 	f.input(t, dialog.Input{Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: "amex-se"})
 	f.inputFailing(t, dialog.Input{Kind: dialog.InputMessage, Text: "hemligt meddelande"}, "boom")
 	f.input(t, dialog.Input{Kind: dialog.InputCommand, Command: dialog.CommandDelete})
-	f.input(t, dialog.Input{Kind: dialog.InputChoice, Data: dialog.DataErase})
+	f.input(t, dialog.Input{Kind: dialog.InputChoice, Data: "erase:yes"})
 	n := 0
 	f.svc.Store.FailedInputs(func(store.Failed) error { n++; return nil })
 	if n != 0 {

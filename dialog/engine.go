@@ -33,7 +33,23 @@ type Turn struct {
 	// NextCaseNumber allocates the next case number for a prefix and year,
 	// in the same transaction as the turn.
 	NextCaseNumber func(prefix string, year int) (int, error)
+	// LoadCase reads another case of the consumer's, in the same
+	// transaction, for /status and the rating of a closed case; nil and no
+	// error when there is no such case. Nil LoadCase reads nothing.
+	LoadCase func(id string) (*Complaint, error)
 }
+
+// PrivacyRequest asks the caller to act on all of a consumer's data, which
+// the store holds and the dialog does not.
+type PrivacyRequest string
+
+const (
+	// PrivacyExport: send the consumer a copy of everything held about them.
+	PrivacyExport PrivacyRequest = "export"
+	// PrivacyErase: the consumer confirmed the erasure of their data. The
+	// caller deletes the conversation and pseudonymises every case of it.
+	PrivacyErase PrivacyRequest = "erase"
+)
 
 // Result is what a turn changed: everything the caller must save, in one
 // transaction, and send.
@@ -48,6 +64,9 @@ type Result struct {
 	// Erase asks the caller to erase the case's personal data: its
 	// retention has ended. The caller holds the rest of the consumer's data.
 	Erase bool
+	// Privacy is a consumer's request about all their data, if the turn
+	// made one.
+	Privacy PrivacyRequest
 }
 
 // Handle runs one input through the conversation and returns the new state.
@@ -55,13 +74,14 @@ type Result struct {
 // caller logs it and sends the consumer the generic localised apology.
 func (e *Engine) Handle(ctx context.Context, t Turn, in Input) (Result, error) {
 	tn := &turn{
-		e:   e,
-		ctx: ctx,
-		now: t.Now,
-		in:  in,
-		s:   t.Session,
-		c:   cloneComplaint(t.Complaint),
-		seq: t.NextCaseNumber,
+		e:    e,
+		ctx:  ctx,
+		now:  t.Now,
+		in:   in,
+		s:    t.Session,
+		c:    cloneComplaint(t.Complaint),
+		seq:  t.NextCaseNumber,
+		load: t.LoadCase,
 	}
 	if tn.s.State == "" {
 		tn.s.State = StateNew
@@ -85,8 +105,10 @@ func (e *Engine) Handle(ctx context.Context, t Turn, in Input) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	tn.finish()
+	tn.redrawDesk()
 	tn.s.UpdatedAt = t.Now
-	res := Result{Session: tn.s, Outputs: tn.out, Timers: tn.timers, SetTimers: tn.setTimers, Erase: tn.erase}
+	res := Result{Session: tn.s, Outputs: tn.out, Timers: tn.timers, SetTimers: tn.setTimers, Erase: tn.erase, Privacy: tn.privacy}
 	if tn.caseChanged {
 		res.Complaint = tn.c
 	}
@@ -108,15 +130,26 @@ func (e *Engine) InternalErrorOutput(s Session, in Input) Output {
 
 // turn is the working state of one Handle call.
 type turn struct {
-	e   *Engine
-	ctx context.Context
-	now time.Time
-	in  Input
-	s   Session
-	c   *Complaint
-	pol *policies.Policy
-	seq func(prefix string, year int) (int, error)
-	out []Output
+	e    *Engine
+	ctx  context.Context
+	now  time.Time
+	in   Input
+	s    Session
+	c    *Complaint
+	pol  *policies.Policy
+	seq  func(prefix string, year int) (int, error)
+	load func(id string) (*Complaint, error)
+	out  []Output
+	// caseLang, when set, is the language of the turn's messages instead
+	// of the conversation's: an agent's or a timer's turn speaks the
+	// language of the case it concerns.
+	caseLang string
+	// keepKeyboard: the turn only informed (/help, /mydata), so the
+	// buttons shown before stay in force.
+	keepKeyboard bool
+	// confirming: the turn asked for a confirmation, now Session.Confirm.
+	confirming bool
+	privacy    PrivacyRequest
 	// began is the question the turn began on; pushed records that it went
 	// on the /back stack.
 	began       Position
@@ -127,12 +160,14 @@ type turn struct {
 	caseChanged bool
 }
 
-// bindPolicy finds the policy the conversation or case is under. An open
-// case keeps the version it was filed under only in its stored dates; its
-// texts come from the policy in force.
+// bindPolicy finds the policy the turn works under: the case's for an
+// agent, a timer, or a consumer following a filed case; the draft's own
+// choice while a complaint is being written, whatever case came before.
+// An open case keeps the version it was filed under only in its stored
+// dates; its texts come from the policy in force.
 func (t *turn) bindPolicy() {
 	issuer := t.s.Issuer
-	if t.c != nil {
+	if t.c != nil && (t.in.Kind == InputAgent || t.in.Kind == InputTimer || !contains(draftStates, t.s.State)) {
 		issuer = t.c.Issuer
 	}
 	if issuer == "" {
@@ -148,8 +183,13 @@ func (t *turn) bindPolicy() {
 // issuer offers.
 func (t *turn) pickLanguage() {
 	if t.in.Kind == InputAgent || t.in.Kind == InputTimer {
-		if t.s.Lang == "" && t.c != nil {
-			t.s.Lang = t.c.Lang
+		switch {
+		case t.c != nil && t.c.Lang != "":
+			t.caseLang = t.c.Lang
+		case t.s.Lang != "":
+			t.caseLang = t.s.Lang
+		default:
+			t.caseLang = "en"
 		}
 		return
 	}
@@ -160,28 +200,52 @@ func (t *turn) pickLanguage() {
 }
 
 // fitLanguage moves the conversation to a language the issuer offers:
-// English if offered, else the issuer's first language.
-func (t *turn) fitLanguage() {
+// English if offered, else the issuer's first language. It reports
+// whether the language changed.
+func (t *turn) fitLanguage() bool {
 	if t.pol == nil || t.pol.Offers(t.s.Lang) {
-		return
+		return false
 	}
 	if t.pol.Offers("en") {
 		t.s.Lang = "en"
 	} else {
 		t.s.Lang = t.pol.Languages[0]
 	}
+	return true
 }
 
-func (t *turn) pr() *locales.Printer { return t.e.Catalog.Printer(t.s.Lang) }
+// lang is the language of the turn's messages.
+func (t *turn) lang() string {
+	if t.caseLang != "" {
+		return t.caseLang
+	}
+	return t.s.Lang
+}
+
+func (t *turn) pr() *locales.Printer { return t.e.Catalog.Printer(t.lang()) }
 
 func (t *turn) text(id string, data map[string]any) string { return t.pr().Text(id, data) }
 
-// say queues a message to the consumer.
+// say queues a message to the consumer. A case whose consumer's data is
+// erased has nobody left to tell.
 func (t *turn) say(key, text string, buttons ...[]Button) {
+	if t.caseLang != "" && t.c != nil && t.c.Erased {
+		return
+	}
 	t.out = append(t.out, Output{
-		To: ToConsumer, Channel: t.s.Channel, Chat: t.s.Chat, Case: t.s.Case,
+		To: ToConsumer, Channel: t.s.Channel, Chat: t.s.Chat, Case: t.aboutCase(),
 		Key: key, Text: text, Buttons: buttons,
 	})
+}
+
+// aboutCase is the case the turn's messages concern: the agent's or the
+// timer's, or the one a consumer follows; none while a complaint is
+// being written.
+func (t *turn) aboutCase() string {
+	if t.c == nil || (t.caseLang == "" && t.s.State != StateSubmitted) {
+		return ""
+	}
+	return t.c.ID
 }
 
 // sayKey queues a catalog message to the consumer.
@@ -200,6 +264,21 @@ func (t *turn) tellAgents(key string, data map[string]any) {
 		To: ToAgents, Channel: t.s.Channel, Chat: t.s.Chat, Case: caseID, Issuer: issuer,
 		Key: key, Text: t.e.Catalog.Printer("en").Text(key, data),
 	})
+}
+
+// redrawDesk asks the desk to bring the case's summary up to date when the
+// turn changed the case but told the agents nothing, which would redraw it
+// anyway: after an agent's reply, say, or a rating.
+func (t *turn) redrawDesk() {
+	if !t.caseChanged || t.c == nil {
+		return
+	}
+	for _, o := range t.out {
+		if o.To == ToAgents && o.Case == t.c.ID {
+			return
+		}
+	}
+	t.tellAgents("agent.header", map[string]any{"Case": t.c.ID})
 }
 
 // tellAgentsFile queues a consumer's file for the agents' desk.

@@ -19,11 +19,15 @@ type harness struct {
 	now    time.Time
 	lang   string // the platform's language code
 	s      Session
-	c      *Complaint
+	c      *Complaint // the case the last turn was about
+	cases  map[string]*Complaint
 	seq    map[string]int
 	timers []Timer
 	out    []Output // outputs of the last turn
 	all    []Output // every output so far
+	// shown maps each button value the consumer was shown to the data of
+	// its latest showing, as a client would send it back.
+	shown map[string]string
 }
 
 func newEngine(t testing.TB) *Engine {
@@ -42,19 +46,29 @@ func newEngine(t testing.TB) *Engine {
 func newHarness(t *testing.T, lang string, now time.Time) *harness {
 	return &harness{
 		t: t, e: newEngine(t), now: now, lang: lang, seq: map[string]int{},
-		s: Session{Channel: "test", Chat: "c1"},
+		s: Session{Channel: "test", Chat: "c1"}, shown: map[string]string{},
+		cases: map[string]*Complaint{},
 	}
 }
 
 func (h *harness) run(in Input) []Output {
 	h.t.Helper()
 	in.Channel, in.Chat, in.Lang, in.At = "test", "c1", h.lang, h.now
+	// The case of the turn, as the bot loads it: the one an agent or timer
+	// names, else the one the conversation follows.
+	c := h.cases[h.s.Case]
+	if in.Kind == InputAgent || in.Kind == InputTimer {
+		c = h.cases[in.Case]
+	}
 	turn := Turn{
-		Now: h.now, Session: h.s, Complaint: h.c,
+		Now: h.now, Session: h.s, Complaint: c,
 		NextCaseNumber: func(prefix string, year int) (int, error) {
 			k := fmt.Sprintf("%s/%d", prefix, year)
 			h.seq[k]++
 			return h.seq[k], nil
+		},
+		LoadCase: func(id string) (*Complaint, error) {
+			return h.cases[id], nil
 		},
 	}
 	res, err := h.e.Handle(context.Background(), turn, in)
@@ -62,8 +76,12 @@ func (h *harness) run(in Input) []Output {
 		h.t.Fatalf("Handle(%+v) in state %s: %v", in, h.s.State, err)
 	}
 	h.s = res.Session
-	if res.Complaint != nil {
+	switch {
+	case res.Complaint != nil:
+		h.cases[res.Complaint.ID] = res.Complaint
 		h.c = res.Complaint
+	case c != nil:
+		h.c = c
 	}
 	if res.SetTimers {
 		h.timers = res.Timers
@@ -77,6 +95,13 @@ func (h *harness) run(in Input) []Output {
 				if len(b.Data) > 64 {
 					h.t.Errorf("button %q data %q is longer than Telegram's 64 bytes", b.Label, b.Data)
 				}
+				if o.To == ToConsumer {
+					_, value, stamped := strings.Cut(b.Data, keyboardMark)
+					if !stamped {
+						value = b.Data
+					}
+					h.shown[value] = b.Data
+				}
 			}
 		}
 	}
@@ -86,7 +111,19 @@ func (h *harness) run(in Input) []Output {
 }
 
 func (h *harness) say(text string) []Output { return h.run(Input{Kind: InputMessage, Text: text}) }
-func (h *harness) press(data string) []Output {
+
+// press presses the button with value that was shown last.
+func (h *harness) press(value string) []Output {
+	h.t.Helper()
+	data, ok := h.shown[value]
+	if !ok {
+		h.t.Fatalf("no button %q was shown; outputs: %s", value, keys(h.out))
+	}
+	return h.run(Input{Kind: InputChoice, Data: data})
+}
+
+// pressRaw sends button data as a client could forge it.
+func (h *harness) pressRaw(data string) []Output {
 	return h.run(Input{Kind: InputChoice, Data: data})
 }
 func (h *harness) cmd(name, arg string) []Output {
@@ -172,6 +209,15 @@ func goodAnswer(f policies.Field) Input {
 	return Input{Kind: InputMessage, Text: "I was charged twice for the same purchase in November and nobody has fixed it."}
 }
 
+// answer gives an answer: typed, or by pressing the button shown for it.
+func (h *harness) answer(in Input) []Output {
+	h.t.Helper()
+	if in.Kind == InputChoice {
+		return h.press(in.Data)
+	}
+	return h.run(in)
+}
+
 // answerAllFields answers every question until the review.
 func (h *harness) answerAllFields() {
 	h.t.Helper()
@@ -183,7 +229,7 @@ func (h *harness) answerAllFields() {
 		if !ok {
 			h.t.Fatalf("asking unknown field %q", h.s.Field)
 		}
-		h.run(goodAnswer(f))
+		h.answer(goodAnswer(f))
 	}
 	h.want(StateReview, "intake.review")
 }

@@ -28,6 +28,7 @@ const (
 	evEdit           = "edit"
 	evSubmit         = "submit"
 	evCancel         = "cancel"
+	evResumeCase     = "resume_case"
 )
 
 // Button values of the intake.
@@ -83,6 +84,7 @@ var intakeEvents = fsm.Events{
 	{Name: evEdit, Src: []string{StateReview}, Dst: StateEditing},
 	{Name: evSubmit, Src: []string{StateReview}, Dst: StateSubmitted},
 	{Name: evCancel, Src: draftStates, Dst: StateCancelled},
+	{Name: evResumeCase, Src: draftStates, Dst: StateSubmitted},
 }
 
 // intakeCallbacks: entering a state asks its question. The turn travels as
@@ -108,7 +110,7 @@ func (t *turn) fire(event string) error {
 	defer intakeMachines.Put(m)
 	m.SetState(from)
 	// /back returns to the question this turn answered, once per turn.
-	if questionStates[t.began.State] && !t.pushed && event != evGreet && event != evCancel && event != evSubmit {
+	if questionStates[t.began.State] && !t.pushed && event != evGreet && event != evCancel && event != evSubmit && event != evResumeCase {
 		t.pushBack(t.began)
 		t.pushed = true
 	}
@@ -140,17 +142,24 @@ func (t *turn) pushBack(p Position) {
 // handleConsumer runs a consumer's message, button or command.
 func (t *turn) handleConsumer() error {
 	t.s.Blocked = false // they wrote to us, so they can hear us again
-	if t.in.Kind == InputCommand {
+	switch t.in.Kind {
+	case InputCommand:
 		return t.command(t.in.Command, cleanText(t.in.Arg))
-	}
-	if t.in.Kind == InputResume {
+	case InputResume:
 		t.resume()
 		return nil
-	}
-	if lang, ok := strings.CutPrefix(t.in.Data, prefixLang); ok {
-		t.setLanguage(lang)
-		t.prompt()
-		return nil
+	case InputChoice:
+		value, ok := t.pressed()
+		if !ok {
+			t.oldButton()
+			return nil
+		}
+		t.in.Data = value
+		if done, err := t.anywhereButton(); done {
+			return err
+		}
+	default:
+		t.in.Data = "" // only a pressed button carries a value
 	}
 	text, masked := maskCards(t.in.Text)
 	t.in.Text = text
@@ -172,8 +181,8 @@ func (t *turn) handleConsumer() error {
 		}
 		t.prompt()
 	case StateIssuer:
-		id := strings.TrimPrefix(t.in.Data, prefixIssuer)
-		if id == "" {
+		id, ok := strings.CutPrefix(t.in.Data, prefixIssuer)
+		if !ok && t.in.Data == "" {
 			id = t.matchIssuer(cleanText(t.in.Text))
 		}
 		if !t.chooseIssuer(id) {
@@ -252,15 +261,27 @@ func (t *turn) today() policies.Date {
 }
 
 // greet starts a new complaint: the greeting and privacy notice, with the
-// issuer preselected if the consumer came from a link naming it.
+// issuer preselected if the consumer came from a link naming it. The
+// conversation's filed cases stay where they are.
 func (t *turn) greet(issuer string) error {
 	t.s.Issuer, t.pol = "", nil
 	t.s.Field, t.s.Contacted, t.s.FirstComplaint, t.s.PriorAnswer = "", false, policies.Date{}, ""
 	t.s.Answers, t.s.Back, t.s.Sources = nil, nil, nil
+	if !t.s.LangChosen {
+		// The last issuer may have moved the conversation to its
+		// language; a new complaint starts in the consumer's own.
+		t.s.Lang = t.e.Catalog.Match(t.in.Lang)
+	}
 	if issuer != "" {
 		t.chooseIssuer(issuer)
 	}
 	return t.fire(evGreet)
+}
+
+// draftStarted reports whether the consumer has written anything into the
+// complaint being written that discarding it would lose.
+func (t *turn) draftStarted() bool {
+	return contains(draftStates, t.s.State) && t.s.State != StatePrivacy && t.s.State != StateIssuer
 }
 
 func (t *turn) acceptPrivacy() error {
@@ -273,14 +294,18 @@ func (t *turn) acceptPrivacy() error {
 	return nil
 }
 
-// chooseIssuer binds the conversation to an issuer's policy.
+// chooseIssuer binds the conversation to an issuer's policy, and tells the
+// consumer when the issuer's rules are not in their language.
 func (t *turn) chooseIssuer(id string) bool {
 	p, ok := t.e.Policies().Get(id)
 	if !ok {
 		return false
 	}
 	t.s.Issuer, t.pol = id, p
-	t.fitLanguage()
+	if t.fitLanguage() {
+		t.sayKey("language.switched", map[string]any{
+			"Issuer": t.issuerName(), "Languages": t.languageNames(p.Languages), "To": t.text("lang."+t.s.Lang, nil)})
+	}
 	return true
 }
 
@@ -357,6 +382,7 @@ func (t *turn) answerField() error {
 		}
 		if t.in.Attachment != nil {
 			a := t.s.Answers[f.ID]
+			a.Skipped = false // a file now answers what was skipped before
 			a.Attachments = append(a.Attachments, *t.in.Attachment)
 			a.Value = fmt.Sprint(len(a.Attachments))
 			a.Display = attachmentNames(a.Attachments)
@@ -383,8 +409,13 @@ func (t *turn) answerField() error {
 		} else if t.in.Data == dataYes || t.in.Data == dataNo {
 			text = t.in.Data
 		}
-		if t.in.Attachment != nil && text == "" {
+		if t.in.Attachment != nil {
+			// A file with a caption would lose the file: ask for words.
 			t.reprompt(&invalid{key: "validate.not_attachment"})
+			return nil
+		}
+		if !f.Required && cleanText(text) == "" {
+			t.reprompt(&invalid{key: "validate.optional_empty"})
 			return nil
 		}
 		a, bad := parseAnswer(f, text, t.today(), t.pr())
@@ -440,21 +471,28 @@ func attachmentNames(as []Attachment) string {
 // applyEdit takes a corrected earlier message as a new answer to the field
 // it answered, if the complaint is still being written.
 func (t *turn) applyEdit() error {
-	id, ok := t.s.Sources[t.in.Ref]
-	if !ok || t.pol == nil || !contains(draftStates, t.s.State) {
-		return nil // an edit of a message that answered nothing we still hold
+	if t.s.State == StateSubmitted && t.c != nil && !t.c.Erased {
+		// Filed: the correction goes to the case, as a message of its own.
+		t.in.Text = t.text("case.corrected", map[string]any{"Text": cleanText(t.in.Text)})
+		return t.caseMessage()
 	}
-	f, ok := t.pol.Field(id)
-	if !ok {
+	id, ok := t.s.Sources[t.in.Ref]
+	f, known := policies.Field{}, false
+	if ok && t.pol != nil && contains(draftStates, t.s.State) {
+		f, known = t.pol.Field(id)
+	}
+	if !known {
+		t.sayKey("intake.edit_ignored", nil)
+		t.promptDraft()
 		return nil
 	}
 	a, bad := parseAnswer(f, t.in.Text, t.today(), t.pr())
 	if bad != nil {
-		t.say(bad.key, t.text("intake.edit_refused", map[string]any{"Question": f.Prompt.In(t.s.Lang), "Reason": bad.message(t.pr())}))
+		t.say("intake.edit_refused", t.text("intake.edit_refused", map[string]any{"Question": f.Prompt.In(t.s.Lang), "Reason": bad.message(t.pr())}))
 		return nil
 	}
 	t.setAnswer(f.ID, a)
-	t.sayKey("intake.edit_applied", map[string]any{"Question": f.Prompt.In(t.s.Lang), "Answer": a.Display})
+	t.sayKey("intake.edit_applied", map[string]any{"Question": f.Prompt.In(t.s.Lang), "Answer": t.answerText(f, a)})
 	return nil
 }
 
@@ -473,7 +511,8 @@ func (t *turn) review() error {
 		}
 		return t.submit()
 	case t.in.Data == dataCancel:
-		return t.cancel()
+		t.askDiscard(confirmDiscard)
+		return nil
 	case strings.HasPrefix(t.in.Data, prefixEdit):
 		id := strings.TrimPrefix(t.in.Data, prefixEdit)
 		if f, ok := t.pol.Field(id); ok && t.applicable(f) {
@@ -485,12 +524,51 @@ func (t *turn) review() error {
 	return nil
 }
 
-func (t *turn) cancel() error {
-	if !contains(draftStates, t.s.State) {
+// askCancel answers /cancel: a draft with answers is discarded only once
+// the consumer confirms; with nothing written there is nothing to lose.
+func (t *turn) askCancel() error {
+	switch {
+	case t.draftStarted():
+		t.askDiscard(confirmDiscard)
+	case contains(draftStates, t.s.State) && len(t.s.filed()) > 0:
+		return t.cancel() // only the greeting or the issuer list: back to the filed cases
+	case contains(draftStates, t.s.State):
+		t.sayKey("intake.nothing_to_cancel_yet", nil)
+		t.prompt()
+	case t.s.State == StateSubmitted:
+		t.sayKey("intake.nothing_to_cancel_filed", nil)
+	default:
 		t.sayKey("intake.nothing_to_cancel", nil)
-		return nil
 	}
+	return nil
+}
+
+// askDiscard asks before a draft is thrown away: for /cancel
+// (confirmDiscard) or to start another (confirmNew plus the issuer).
+func (t *turn) askDiscard(what string) {
+	t.confirm(what, "intake.discard_confirm", map[string]any{"Issuer": t.draftIssuer()},
+		t.button("button.discard", dataDiscard), t.button("button.keep_writing", dataKeepDraft))
+}
+
+// draftIssuer names the issuer of the complaint being written, or says
+// none is chosen yet.
+func (t *turn) draftIssuer() string {
+	if t.pol == nil {
+		return t.text("intake.no_issuer_yet", nil)
+	}
+	return t.issuerName()
+}
+
+// cancel throws the draft away. A conversation with filed cases goes back
+// to following them; one without ends here.
+func (t *turn) cancel() error {
 	t.s.Answers, t.s.Back, t.s.Sources, t.s.Field = nil, nil, nil, ""
+	if t.c != nil && !t.c.Erased {
+		t.s.Issuer = t.c.Issuer
+		t.pol, _ = t.e.Policies().Get(t.c.Issuer)
+		t.sayKey("intake.draft_discarded", nil)
+		return t.fire(evResumeCase)
+	}
 	return t.fire(evCancel)
 }
 

@@ -117,7 +117,7 @@ func TestIntakeBillenderEnglishFollowUpQuestion(t *testing.T) {
 	for h.s.State == StateField {
 		f, _ := h.policy().Field(h.s.Field)
 		asked[f.ID] = true
-		h.run(goodAnswer(f))
+		h.answer(goodAnswer(f))
 	}
 	if !asked["compensation_reason"] {
 		t.Errorf("compensation_reason not asked after yes; asked %v", asked)
@@ -155,8 +155,19 @@ func TestIntakeParkThenComeBack(t *testing.T) {
 func TestCancelAndNew(t *testing.T) {
 	h := newHarness(t, "en", dec18)
 	h.fileStraightAway("amex-dk")
-	h.run(goodAnswer(h.policy().Fields[0]))
+	h.answer(goodAnswer(h.policy().Fields[0]))
+	answered := len(h.s.Answers)
+
+	// /cancel asks first; "no" keeps everything.
 	h.cmd(CommandCancel, "")
+	h.want(StateField, "intake.discard_confirm")
+	h.press(dataKeepDraft)
+	h.want(StateField, "intake.question")
+	if len(h.s.Answers) != answered {
+		t.Fatalf("keeping the draft lost answers: %v", h.s.Answers)
+	}
+	h.cmd(CommandCancel, "")
+	h.press(dataDiscard)
 	h.want(StateCancelled, "intake.cancelled")
 	if h.s.Answers != nil {
 		t.Error("cancel kept the answers")
@@ -167,13 +178,16 @@ func TestCancelAndNew(t *testing.T) {
 	}
 	h.cmd(CommandNew, "")
 	h.want(StatePrivacy, "intake.greeting")
+	// Nothing written yet: nothing to cancel, and the greeting stays.
+	h.cmd(CommandCancel, "")
+	h.want(StatePrivacy, "intake.nothing_to_cancel_yet")
 }
 
 func TestBackKeepsAnswers(t *testing.T) {
 	h := newHarness(t, "en", dec18)
 	h.fileStraightAway("amex-dk")
 	first := h.s.Field
-	h.run(goodAnswer(h.policy().Fields[0]))
+	h.answer(goodAnswer(h.policy().Fields[0]))
 	second := h.s.Field
 	if first == second {
 		t.Fatal("did not move to the second field")
@@ -271,7 +285,7 @@ func (h *harness) advanceWell() {
 		h.press(prefixPrior + PriorOther)
 	case StateField:
 		f, _ := h.policy().Field(h.s.Field)
-		h.run(goodAnswer(f))
+		h.answer(goodAnswer(f))
 	case StateReview:
 		h.press(dataSubmit)
 	default:
@@ -311,7 +325,7 @@ func TestFieldValidationMessages(t *testing.T) {
 				t.Errorf("%s %q: got %s, want %s", f.ID, badText, got, wantKey)
 			}
 		}
-		h.run(goodAnswer(f))
+		h.answer(goodAnswer(f))
 	}
 }
 
@@ -331,7 +345,7 @@ func TestCardNumbersAreMasked(t *testing.T) {
 			}
 			continue
 		}
-		h.run(goodAnswer(f))
+		h.answer(goodAnswer(f))
 	}
 }
 
@@ -339,7 +353,7 @@ func TestEditedMessageUpdatesItsAnswer(t *testing.T) {
 	h := newHarness(t, "en", dec18)
 	h.fileStraightAway("amex-dk")
 	for fld, _ := h.policy().Field(h.s.Field); fld.Type != "long_text"; fld, _ = h.policy().Field(h.s.Field) {
-		h.run(goodAnswer(fld))
+		h.answer(goodAnswer(fld))
 	}
 	f := h.s.Field
 	h.run(Input{Kind: InputMessage, Ref: "m42", Text: "The shop charged me twice on 3 November."})
@@ -429,8 +443,8 @@ func TestBackToTheIssuerListShowsIt(t *testing.T) {
 func TestMalformedButtonDataIsHarmless(t *testing.T) {
 	h := filed(t, "billender", "en")
 	h.agent(ActionClose, "", "")
-	for _, data := range []string{"rate:", "rate:9", "rate:x", "issuer:", "edit:", "choice:"} {
-		h.press(data) // must not panic or fail the turn
+	for _, data := range []string{"rate:", "rate:9", "rate:x", "rate:" + h.c.ID + ":9", "issuer:", "edit:", "choice:", "|", "0|go", "-1|x", "99999999999999999999|x"} {
+		h.pressRaw(data) // must not panic or fail the turn
 	}
 	if h.c.Rating != 0 {
 		t.Errorf("rating %d from malformed data", h.c.Rating)

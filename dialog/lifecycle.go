@@ -78,6 +78,11 @@ func (t *turn) handleAgent() error {
 	if masked, ok := maskCards(a.Text); ok {
 		a.Text = masked
 	}
+	if t.c.Erased && a.Action != ActionNote && a.Action != ActionClose {
+		// Nobody is left to answer; the register keeps the case as it is.
+		t.tellAgents("agent.case_erased", map[string]any{"Case": t.c.ID, "Action": a.Action})
+		return nil
+	}
 	by := a.Agent
 	if by == "" {
 		by = "agent"
@@ -120,6 +125,7 @@ func (t *turn) handleAgent() error {
 		}
 		record("reply")
 		t.answered()
+		t.follow()
 		t.sayKey("case.agent_reply", map[string]any{"Agent": t.signature(by), "Issuer": t.issuerName(), "Case": t.c.ID, "Text": a.Text})
 		t.out[len(t.out)-1].Receipt = t.in.Ref
 
@@ -151,6 +157,7 @@ func (t *turn) handleAgent() error {
 		t.c.ExtendedReason = a.Text
 		record("extend")
 		t.answered()
+		t.follow()
 		t.sayKey("case.extended", map[string]any{"Case": t.c.ID, "Reason": a.Text, "Date": t.day(*decision.Extended)})
 		t.tellAgents("agent.extended", map[string]any{"Case": t.c.ID, "Date": decision.Extended.String()})
 		if late {
@@ -175,6 +182,7 @@ func (t *turn) handleAgent() error {
 		}
 		record("decide")
 		t.refreshTimers()
+		t.follow()
 		msg := t.text("case.decided."+a.Outcome, map[string]any{"Case": t.c.ID, "Agent": t.signature(by), "Issuer": t.issuerName(), "Text": a.Text})
 		if a.Outcome != OutcomeUpheld {
 			msg += "\n\n" + t.nextSteps()
@@ -193,7 +201,7 @@ func (t *turn) handleAgent() error {
 		if t.c.Rating == 0 {
 			var row []Button
 			for n := 1; n <= 5; n++ {
-				row = append(row, Button{Label: fmt.Sprint(n), Data: fmt.Sprintf("%s%d", prefixRate, n)})
+				row = append(row, Button{Label: fmt.Sprint(n), Data: fmt.Sprintf("%s%s:%d", prefixRate, t.c.ID, n)})
 			}
 			t.sayKey("case.rate", nil, row)
 		}
@@ -210,6 +218,15 @@ func (t *turn) handleAgent() error {
 		t.tellAgents("agent.unknown_action", map[string]any{"Action": a.Action})
 	}
 	return nil
+}
+
+// follow turns the consumer's conversation to this case when an agent
+// writes on it, so that their answer goes where the agent asked. A
+// complaint being written stays as it is.
+func (t *turn) follow() {
+	if t.s.State == StateSubmitted && t.s.Case != t.c.ID && contains(t.s.filed(), t.c.ID) {
+		t.s.Case, t.s.Issuer = t.c.ID, t.c.Issuer
+	}
 }
 
 // answered marks that a human owns the case and that deadlines asking only
@@ -263,13 +280,18 @@ func (t *turn) handleTimer() error {
 	}
 	d := t.c.Deadlines[idx]
 	due, ends := t.c.activeEnds(d)
+	agentLabel := deadlineLabel(t.pol, d, "en")
 	switch tm.Kind {
 	case TimerReminder:
-		left := 0
-		if t.pol != nil {
-			left = t.pol.Clock().WorkingDaysLeft(t.now, due)
+		if t.pol == nil || !t.now.Before(ends) {
+			break // late, as after downtime: the deadline's own timer reports it
 		}
-		t.tellAgents("agent.reminder", map[string]any{"Case": t.c.ID, "Label": d.Label, "Date": due.String(), "Left": left})
+		left := t.pol.Clock().WorkingDaysLeft(t.now, due)
+		days := t.e.Catalog.Printer("en").Plural("deadline.working_days_left", left, nil)
+		if left == 0 {
+			days = t.e.Catalog.Printer("en").Text("deadline.due_today", nil)
+		}
+		t.tellAgents("agent.reminder", map[string]any{"Case": t.c.ID, "Label": agentLabel, "Date": due.String(), "Left": days})
 	case TimerDue:
 		if t.now.Before(ends) {
 			return nil // the deadline moved (extended) after this timer was set
@@ -277,12 +299,12 @@ func (t *turn) handleTimer() error {
 		t.c.Deadlines[idx].Breached = true
 		t.c.History = append(t.c.History, Event{At: t.now.UTC(), Kind: "due", By: "ombud", Text: d.ID})
 		t.caseChanged = true
-		msg := t.text("case.deadline_passed", map[string]any{"Issuer": t.issuerName(), "Case": t.c.ID, "Label": d.Label, "Date": t.day(due)})
+		msg := t.text("case.deadline_passed", map[string]any{"Issuer": t.issuerName(), "Case": t.c.ID, "Label": deadlineLabel(t.pol, d, t.lang()), "Date": t.day(due)})
 		if d.Kind == DeadlineDecision {
 			msg += "\n\n" + t.nextSteps()
 		}
 		t.say("case.deadline_passed", msg)
-		t.tellAgents("agent.deadline_passed", map[string]any{"Case": t.c.ID, "Label": d.Label, "Date": due.String()})
+		t.tellAgents("agent.deadline_passed", map[string]any{"Case": t.c.ID, "Label": agentLabel, "Date": due.String()})
 	}
 	t.refreshTimers()
 	return nil
@@ -300,7 +322,7 @@ func isInternal(text string) bool {
 // the agent's own name either way.
 func (t *turn) signature(agent string) string {
 	if t.pol != nil {
-		if team := t.pol.AgentName.In(t.s.Lang); team != "" {
+		if team := t.pol.AgentName.In(t.lang()); team != "" {
 			return team
 		}
 	}

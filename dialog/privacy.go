@@ -7,9 +7,9 @@ const (
 	CommandMyData = "mydata"
 	CommandDelete = "delete"
 
-	// DataErase and DataKeep answer the erase confirmation.
-	DataErase = "erase:yes"
-	DataKeep  = "erase:no"
+	// dataErase and dataKeep answer the erase confirmation.
+	dataErase = "erase:yes"
+	dataKeep  = "erase:no"
 )
 
 // erased replaces personal text that the register cannot keep.

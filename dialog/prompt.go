@@ -20,7 +20,7 @@ func (t *turn) prompt() {
 		}
 		var rows [][]Button
 		for _, p := range t.e.Policies().All() {
-			rows = append(rows, []Button{{Label: p.Name.In(t.s.Lang), Data: prefixIssuer + p.ID}})
+			rows = append(rows, []Button{{Label: p.Name.In(t.lang()), Data: prefixIssuer + p.ID}})
 		}
 		t.sayKey("intake.issuer", nil, rows...)
 	case StateContacted:
@@ -55,7 +55,7 @@ func (t *turn) issuerName() string {
 	if t.pol == nil {
 		return ""
 	}
-	return t.pol.Name.In(t.s.Lang)
+	return t.pol.Name.In(t.lang())
 }
 
 func (t *turn) yesNoButtons() []Button {
@@ -109,7 +109,7 @@ func (t *turn) promptField() {
 		b.WriteString("\n" + help)
 	}
 	if a, ok := t.s.Answers[f.ID]; ok && !a.Skipped {
-		b.WriteString("\n" + t.text("intake.current_answer", map[string]any{"Answer": a.Display}))
+		b.WriteString("\n" + t.text("intake.current_answer", map[string]any{"Answer": t.answerText(f, a)}))
 	}
 	var rows [][]Button
 	switch f.Type {
@@ -130,10 +130,11 @@ func (t *turn) promptField() {
 }
 
 // fieldNumber is the field's place among the fields asked, and how many
-// are asked given the answers so far.
+// may be asked: a follow-up question counts until the answer it depends on
+// rules it out, so the total only ever shrinks as the consumer goes on.
 func (t *turn) fieldNumber(id string) (n, total int) {
 	for _, f := range t.pol.Fields {
-		if !t.applicable(f) {
+		if !t.applicable(f) && !t.undecided(f) {
 			continue
 		}
 		total++
@@ -142,6 +143,16 @@ func (t *turn) fieldNumber(id string) (n, total int) {
 		}
 	}
 	return n, total
+}
+
+// undecided reports whether a follow-up question depends on an answer not
+// given yet.
+func (t *turn) undecided(f policies.Field) bool {
+	if f.AskIf == nil {
+		return false
+	}
+	a, ok := t.s.Answers[f.AskIf.Field]
+	return !ok || a.Skipped
 }
 
 // promptReview shows every answer, with a button to change each one.
@@ -167,6 +178,26 @@ func (t *turn) displayAnswer(id string) string {
 	if !ok || a.Skipped {
 		return t.text("intake.no_answer", nil)
 	}
+	f, _ := t.pol.Field(id)
+	return t.answerText(f, a)
+}
+
+// answerText is an answer as the consumer reads it now: a choice or a yes
+// or no in the conversation's language, whichever language it was given
+// in; anything else as written.
+func (t *turn) answerText(f policies.Field, a Answer) string {
+	switch f.Type {
+	case policies.FieldChoice:
+		for _, ch := range f.Choices {
+			if ch.ID == a.Value {
+				return ch.Label.In(t.lang())
+			}
+		}
+	case policies.FieldYesNo:
+		if a.Value == "yes" || a.Value == "no" {
+			return t.text("answer."+a.Value, nil)
+		}
+	}
 	return a.Display
 }
 
@@ -185,7 +216,7 @@ func (t *turn) command(name, arg string) error {
 	case CommandStart:
 		return t.start(arg)
 	case CommandNew:
-		return t.greet(arg)
+		return t.startNew(arg)
 	case CommandStatus:
 		t.status()
 	case CommandLanguage:
@@ -196,12 +227,19 @@ func (t *turn) command(name, arg string) error {
 		}
 		t.sayKey("language.choose", nil, t.languageButtons())
 	case CommandCancel:
-		return t.cancel()
+		return t.askCancel()
 	case CommandBack:
 		t.back()
 	case CommandHelp:
+		t.keepKeyboard = true
 		t.sayKey("help.text", nil)
+	case CommandMyData:
+		t.keepKeyboard = true
+		t.privacy = PrivacyExport
+	case CommandDelete:
+		t.confirm(confirmErase, "privacy.delete_confirm", nil, t.button("button.erase", dataErase), t.button("button.keep", dataKeep))
 	default:
+		t.keepKeyboard = true
 		t.sayKey("command.unknown", map[string]any{"Command": "/" + shorten(name, 32)})
 	}
 	return nil
@@ -226,6 +264,16 @@ func (t *turn) start(issuer string) error {
 		t.sayKey("intake.new_hint", nil)
 		return nil
 	}
+	return t.startNew(issuer)
+}
+
+// startNew starts a new complaint, once the consumer confirms that the one
+// they are writing may go.
+func (t *turn) startNew(issuer string) error {
+	if t.draftStarted() {
+		t.askDiscard(confirmNew + issuer)
+		return nil
+	}
 	return t.greet(issuer)
 }
 
@@ -235,13 +283,23 @@ func (t *turn) setLanguage(lang string) {
 		if t.pol != nil {
 			offered = t.pol.Languages
 		}
-		names := make([]string, len(offered))
-		for i, l := range offered {
-			names[i] = t.text("lang."+l, nil)
-		}
-		t.sayKey("language.not_offered", map[string]any{"Languages": strings.Join(names, ", ")})
+		t.sayKey("language.not_offered", map[string]any{"Languages": t.languageNames(offered)})
 		return
 	}
 	t.s.Lang, t.s.LangChosen = lang, true
+	if t.s.State == StateSubmitted && t.c != nil && t.c.Lang != lang {
+		// The case follows: the agents answer, and Ombud writes about it,
+		// in the language the consumer now reads.
+		t.c.Lang, t.caseChanged = lang, true
+	}
 	t.sayKey("language.changed", nil)
+}
+
+// languageNames lists languages by their own names.
+func (t *turn) languageNames(langs []string) string {
+	names := make([]string, len(langs))
+	for i, l := range langs {
+		names[i] = t.text("lang."+l, nil)
+	}
+	return strings.Join(names, ", ")
 }

@@ -57,10 +57,30 @@ type Session struct {
 	// Blocked: the platform refused our last message for good (the
 	// consumer blocked the bot). Nothing is sent until they write again.
 	Blocked bool `json:"blocked,omitempty"`
-	// Case is the complaint this conversation filed last; messages after
-	// submission go to it.
-	Case      string    `json:"case,omitempty"`
+	// Case is the complaint the conversation follows: the one filed last,
+	// or the one the consumer or an agent turned to since. Messages after
+	// filing go to it.
+	Case string `json:"case,omitempty"`
+	// Cases are every complaint this conversation filed, oldest first, so
+	// none is lost from /status while another is written.
+	Cases []string `json:"cases,omitempty"`
+	// Keyboard numbers the buttons shown last. A button press counts only
+	// if it carries this number: buttons stay on screen, and pressable,
+	// long after the question that showed them.
+	Keyboard int `json:"keyboard,omitempty"`
+	// Confirm is the confirmation the buttons shown last ask for, such as
+	// discarding the draft; empty when they ask none.
+	Confirm   string    `json:"confirm,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// filed returns the complaints the conversation filed, including one
+// recorded only as Case by an older version of Ombud.
+func (s Session) filed() []string {
+	if len(s.Cases) == 0 && s.Case != "" {
+		return []string{s.Case}
+	}
+	return s.Cases
 }
 
 // Position is a place in the intake that /back can return to.

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"ombud/policies"
 )
@@ -47,7 +48,7 @@ func (t *turn) submit() error {
 			continue
 		}
 		c.Answers = append(c.Answers, FiledAnswer{
-			Field: f.ID, Question: f.Prompt.In(t.s.Lang), Value: a.Value, Display: a.Display, Attachments: a.Attachments,
+			Field: f.ID, Question: f.Prompt.In(t.s.Lang), Value: a.Value, Display: t.answerText(f, a), Attachments: a.Attachments,
 		})
 		switch f.Register {
 		case "product":
@@ -57,6 +58,7 @@ func (t *turn) submit() error {
 		}
 	}
 	t.c, t.caseChanged = c, true
+	t.s.Cases = append(t.s.filed(), c.ID)
 	t.s.Case = c.ID
 	t.refreshTimers()
 
@@ -187,7 +189,7 @@ func (t *turn) receipt() {
 		"Issuer": t.issuerName(), "Case": c.ID, "Date": t.day(c.ReceivedDate),
 	}))
 	for _, d := range c.Deadlines {
-		b.WriteString("\n" + t.deadlineLine(d))
+		b.WriteString("\n" + t.deadlineLine(c, t.pol, d))
 		if d.Extended != nil {
 			b.WriteString("\n" + t.text("case.filed_extension", map[string]any{"Date": t.day(*d.Extended)}))
 		}
@@ -201,15 +203,30 @@ func (t *turn) day(d policies.Date) string {
 	return t.pr().DayISO(d.Time(time.UTC))
 }
 
-// deadlineLine is one issuer date of the case, with the time of day for
+// deadlineLine is one issuer date of case c, with the time of day for
 // deadlines counted in hours.
-func (t *turn) deadlineLine(d CaseDeadline) string {
-	due, ends := t.c.activeEnds(d)
+func (t *turn) deadlineLine(c *Complaint, pol *policies.Policy, d CaseDeadline) string {
+	due, ends := c.activeEnds(d)
 	date := t.day(due)
-	if d.ByHour && t.pol != nil {
-		date += " " + ends.In(t.pol.Clock().Location()).Format("15:04")
+	if d.ByHour && pol != nil {
+		date += " " + ends.In(pol.Clock().Location()).Format("15:04")
 	}
-	return t.text("case.deadline", map[string]any{"Label": d.Label, "Date": date})
+	return t.text("case.deadline", map[string]any{"Label": deadlineLabel(pol, d, t.lang()), "Date": date})
+}
+
+// deadlineLabel names a case's deadline in lang, from the policy in force;
+// the label stored at filing serves when the policy no longer has it.
+func deadlineLabel(pol *policies.Policy, d CaseDeadline, lang string) string {
+	if pol != nil {
+		if s, ok := pol.Step(d.Step); ok {
+			for _, pd := range s.Deadlines {
+				if pd.ID == d.ID {
+					return pd.Label.In(lang)
+				}
+			}
+		}
+	}
+	return d.Label
 }
 
 // caseSummary is the case as agents first see it: each question and answer.
@@ -227,15 +244,16 @@ func caseSummary(c *Complaint) string {
 // caseMessage takes a consumer's message after filing: it goes to the case
 // and its agents. Once an agent owns the case the bot stays quiet.
 func (t *turn) caseMessage() error {
-	if t.c == nil { // the case is gone (erased): start afresh
+	if t.c == nil || t.c.Erased { // the case's data is gone: start afresh
 		return t.greet("")
 	}
-	if n, ok := strings.CutPrefix(t.in.Data, prefixRate); ok && t.c.Status == CaseClosed {
-		if v, err := strconv.Atoi(n); err == nil && v >= 1 && v <= 5 {
-			t.c.Rating, t.caseChanged = v, true
-			t.sayKey("case.rated", nil)
-			return nil
-		}
+	if t.in.Data != "" { // a button of this state that means nothing here
+		t.reprompt(&invalid{key: "validate.choice"})
+		return nil
+	}
+	if n := utf8.RuneCountInString(cleanText(t.in.Text)); n > defaultLongTextMax {
+		t.sayKey("validate.too_long", map[string]any{"Max": defaultLongTextMax})
+		return nil
 	}
 	if t.c.Status == CaseClosed && t.c.Rating > 0 && t.c.RatingComment == "" && cleanText(t.in.Text) != "" {
 		t.c.RatingComment, t.caseChanged = cleanText(t.in.Text), true
@@ -255,7 +273,7 @@ func (t *turn) caseMessage() error {
 		text = strings.TrimSpace(text + " [" + name + "]")
 	}
 	if text == "" {
-		t.reprompt(&invalid{key: "validate.required"})
+		t.sayKey("case.empty_message", map[string]any{"Case": t.c.ID})
 		return nil
 	}
 	t.c.History = append(t.c.History, Event{At: t.now.UTC(), Kind: "consumer", By: "consumer", Text: text})
@@ -273,30 +291,148 @@ func (t *turn) caseMessage() error {
 	return nil
 }
 
-// status shows where the case or the draft stands.
-func (t *turn) status() {
+// rate takes a rating button, "CASE:N": a closed case is rated once.
+func (t *turn) rate(data string) {
+	id, n, _ := strings.Cut(data, ":")
+	v, err := strconv.Atoi(n)
 	c := t.c
-	if c == nil || t.s.State != StateSubmitted {
-		if contains(draftStates, t.s.State) {
-			t.sayKey("intake.status_draft", map[string]any{"Issuer": t.issuerName()})
-			t.prompt()
-			return
-		}
-		t.sayKey("intake.status_none", nil)
+	if c == nil || c.ID != id {
+		c = t.loadCase(id)
+	}
+	switch {
+	case c == nil || c.Erased || err != nil || v < 1 || v > 5:
+		t.oldButton()
+		return
+	case c.Status != CaseClosed || c.Rating > 0:
+		t.sayKey("case.rating_closed", map[string]any{"Case": c.ID})
+		t.promptDraft()
 		return
 	}
+	c.Rating = v
+	t.c, t.caseChanged = c, true
+	if t.s.State == StateSubmitted && t.s.Case == c.ID {
+		t.sayKey("case.rated", nil) // invites the comment the next message gives
+		return
+	}
+	t.sayKey("case.rated_thanks", nil)
+	t.promptDraft()
+}
+
+// loadCase reads one of the consumer's other cases; nil if it is unknown.
+func (t *turn) loadCase(id string) *Complaint {
+	if t.load == nil || id == "" || !contains(t.s.filed(), id) {
+		return nil
+	}
+	c, err := t.load(id)
+	if err != nil || c == nil {
+		return nil
+	}
+	return cloneComplaint(c)
+}
+
+// followCase turns the conversation to another of the consumer's open
+// cases: their next messages go to it.
+func (t *turn) followCase(id string) error {
+	c := t.loadCase(id)
+	if c == nil || c.Erased || t.s.State != StateSubmitted {
+		t.oldButton()
+		return nil
+	}
+	t.c, t.s.Case, t.s.Issuer = c, c.ID, c.Issuer
+	t.pol, _ = t.e.Policies().Get(c.Issuer)
+	t.sayKey("case.following", map[string]any{"Case": c.ID})
+	t.status()
+	return nil
+}
+
+// status shows where the conversation stands: the complaint being
+// written, if any, and every case it filed, the followed one in full.
+func (t *turn) status() {
+	following := t.s.State == StateSubmitted && t.c != nil
+	others := t.otherCases(following)
+	switch {
+	case contains(draftStates, t.s.State):
+		if t.pol == nil {
+			t.sayKey("intake.status_draft_no_issuer", nil)
+		} else {
+			t.sayKey("intake.status_draft", map[string]any{"Issuer": t.issuerName()})
+		}
+		if len(others) > 0 {
+			t.say("case.status_filed", t.caseList("case.status_filed", others))
+		}
+		t.prompt()
+	case !following && len(others) == 0:
+		t.sayKey("intake.status_none", nil)
+	case !following:
+		t.say("case.status_filed", t.caseList("case.status_filed", others))
+		t.sayKey("intake.new_hint", nil)
+	default:
+		t.say("case.status", t.caseStatus(t.c, t.pol))
+		if len(others) == 0 {
+			return
+		}
+		var rows [][]Button
+		for _, c := range others {
+			if c.open() && !c.Erased {
+				rows = append(rows, []Button{{Label: t.text("button.follow_case", map[string]any{"Case": c.ID}), Data: prefixCase + c.ID}})
+			}
+		}
+		t.say("case.status_others", t.caseList("case.status_others", others), rows...)
+	}
+}
+
+// otherCases are the conversation's filed cases, oldest first, but for the
+// one it follows when following is set.
+func (t *turn) otherCases(following bool) []*Complaint {
+	var out []*Complaint
+	for _, id := range t.s.filed() {
+		switch {
+		case t.c != nil && id == t.c.ID && following:
+		case t.c != nil && id == t.c.ID:
+			out = append(out, t.c)
+		default:
+			if c := t.loadCase(id); c != nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// caseList is a heading and one line per case: number, issuer and status.
+func (t *turn) caseList(heading string, cases []*Complaint) string {
 	var b strings.Builder
+	b.WriteString(t.text(heading, nil))
+	for _, c := range cases {
+		name := c.Issuer
+		if pol, ok := t.e.Policies().Get(c.Issuer); ok {
+			name = pol.Name.In(t.lang())
+		}
+		b.WriteString("\n" + t.text("case.status_line", map[string]any{
+			"Case": c.ID, "Issuer": name, "Status": t.text("status."+c.Status, nil)}))
+	}
+	return b.String()
+}
+
+// caseStatus is one case in full: its status, and the dates in force with
+// the working days left.
+func (t *turn) caseStatus(c *Complaint, pol *policies.Policy) string {
+	var b strings.Builder
+	name := c.Issuer
+	if pol != nil {
+		name = pol.Name.In(t.lang())
+	}
 	b.WriteString(t.text("case.status", map[string]any{
-		"Case": c.ID, "Issuer": t.issuerName(), "Status": t.text("status."+c.Status, nil), "Date": t.day(c.ReceivedDate),
+		"Case": c.ID, "Issuer": name, "Status": t.text("status."+c.Status, nil), "Date": t.day(c.ReceivedDate),
 	}))
-	if c.open() && t.pol != nil {
+	if c.open() && pol != nil {
 		for _, d := range c.Deadlines {
 			if d.Met {
 				continue
 			}
 			due, _ := c.activeEnds(d)
-			left := t.pol.Clock().WorkingDaysLeft(t.now, due)
-			b.WriteString("\n" + t.deadlineLine(d))
+			left := pol.Clock().WorkingDaysLeft(t.now, due)
+			b.WriteString("\n" + t.deadlineLine(c, pol, d))
 			if left >= 0 {
 				b.WriteString(" (" + t.pr().Plural("deadline.working_days_left", left, nil) + ")")
 			} else {
@@ -307,7 +443,7 @@ func (t *turn) status() {
 	if c.Decision != nil {
 		b.WriteString("\n" + t.text("case.status_decision", map[string]any{"Outcome": t.text("outcome."+c.Decision.Outcome, nil)}))
 	}
-	t.say("case.status", b.String())
+	return b.String()
 }
 
 // nextSteps is the rest of the ladder after the complaints function, with

@@ -46,7 +46,9 @@ func (c *checker) validate(p *Policy) {
 
 	c.languages(root.key("languages"), p.Languages, true)
 	langs := p.Languages
-	c.text(root.key("name"), p.Name, langs, true)
+	// The company list is shown before an issuer is chosen, in any of
+	// Ombud's languages, so the name may be given in each of them.
+	c.text(root.key("name"), p.Name, langs, true, supportedLanguages...)
 	c.text(root.key("agent_name"), p.AgentName, langs, false)
 	if p.Retention != nil {
 		c.period(root.key("retention"), *p.Retention)
@@ -103,8 +105,9 @@ func (c *checker) languages(at keyPath, langs []string, offered bool) {
 }
 
 // text checks that t has a non-empty entry for every offered language.
-// Optional texts may be absent altogether, but not half translated.
-func (c *checker) text(at keyPath, t Text, langs []string, required bool) {
+// Optional texts may be absent altogether, but not half translated. Texts
+// in languages the policy does not offer get a warning, unless allowed.
+func (c *checker) text(at keyPath, t Text, langs []string, required bool, allowed ...string) {
 	if len(t) == 0 {
 		if required {
 			c.errorf(at, "required, in %s", listLangs(langs))
@@ -117,7 +120,7 @@ func (c *checker) text(at keyPath, t Text, langs []string, required bool) {
 		}
 	}
 	for l := range t {
-		if !slices.Contains(langs, l) {
+		if !slices.Contains(langs, l) && !slices.Contains(allowed, l) {
 			c.warnf(at.key(l), "text in %q, which the policy does not offer", l)
 		}
 	}

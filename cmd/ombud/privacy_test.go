@@ -60,10 +60,10 @@ func TestMyDataAndDelete(t *testing.T) {
 	caseID := export.Complaints[0].ID
 
 	do(t, tg, chat, "en", step{text: "/delete"})
-	if !strings.Contains(tg.SentTo(chat)[len(tg.SentTo(chat))-1].ReplyMarkup, dialog.DataErase) {
+	if !strings.Contains(tg.SentTo(chat)[len(tg.SentTo(chat))-1].ReplyMarkup, "erase:yes") {
 		t.Fatal("/delete did not ask for confirmation")
 	}
-	do(t, tg, chat, "en", step{press: dialog.DataErase})
+	do(t, tg, chat, "en", step{press: "erase:yes"})
 	told := tg.SentTo(chat)[len(tg.SentTo(chat))-1].Text
 	if !strings.Contains(told, caseID) || !strings.Contains(told, "register") {
 		t.Errorf("consumer not told what is kept and why: %q", told)

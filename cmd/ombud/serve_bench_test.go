@@ -72,7 +72,10 @@ func benchServe(b *testing.B, chats int, rate float64) {
 					drain(replies[c])
 					sentAt := time.Now()
 					if s.press != "" {
-						tg.Press(id, "en", s.press)
+						if !tg.PressShown(id, "en", s.press) {
+							b.Errorf("chat %d: no button %q on screen", id, s.press)
+							return
+						}
 					} else {
 						tg.Text(id, "en", s.text)
 					}
@@ -177,7 +180,7 @@ func BenchmarkSlackAck(b *testing.B) {
 			b.Fatal("serve not ready")
 		}
 		// One filed case whose thread the agents answer in.
-		for _, s := range benchScript {
+		for _, s := range numbered(benchScript) {
 			if s.press != "" {
 				tg.Press(1, "en", s.press)
 			} else {

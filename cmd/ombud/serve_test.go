@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -77,7 +78,9 @@ func do(t *testing.T, tg *telegramtest.Server, chat int64, lang string, s step) 
 	before := len(tg.SentTo(chat))
 	switch {
 	case s.press != "":
-		tg.Press(chat, lang, s.press)
+		if !tg.PressShown(chat, lang, s.press) {
+			t.Fatalf("chat %d: no button %q on screen; sent so far: %v", chat, s.press, texts(tg.SentTo(chat)))
+		}
 	case s.doc != "":
 		tg.Add(models.Update{Message: &models.Message{ID: int(chat), Chat: models.Chat{ID: chat, Type: models.ChatTypePrivate},
 			From:     &models.User{ID: chat, LanguageCode: lang},
@@ -88,6 +91,19 @@ func do(t *testing.T, tg *telegramtest.Server, chat int64, lang string, s step) 
 	if !tg.Wait(20*time.Second, func() bool { return len(tg.SentTo(chat)) > before }) {
 		t.Fatalf("chat %d: no answer to %+v; sent so far: %v", chat, s, texts(tg.SentTo(chat)))
 	}
+}
+
+// numbered gives each press of a script the keyboard number it will have
+// when every step before it is taken: each consumer turn shows the next
+// keyboard, from 1. Scripts sent without waiting for replies need it.
+func numbered(steps []step) []step {
+	out := slices.Clone(steps)
+	for i := range out {
+		if out[i].press != "" {
+			out[i].press = fmt.Sprintf("%d|%s", i, out[i].press)
+		}
+	}
+	return out
 }
 
 func texts(sent []telegramtest.Sent) []string {
@@ -364,8 +380,9 @@ func TestServeKilledInABurst(t *testing.T) {
 	if !tg.Wait(30*time.Second, func() bool { return len(tg.Sent()) >= chats }) {
 		t.Fatalf("greetings: %d of %d", len(tg.Sent()), chats)
 	}
-	// The burst: four updates from every chat at once.
-	for _, s := range steps[1:] {
+	// The burst: four updates from every chat at once, pressing buttons as
+	// fast as they could appear.
+	for _, s := range numbered(steps)[1:] {
 		for i := range chats {
 			if s.press != "" {
 				tg.Press(chatID(i), "en", s.press)

@@ -135,6 +135,44 @@ func (s *Server) Press(chatID int64, lang, data string) int64 {
 	}})
 }
 
+// Button returns the callback data of the button showing value on the
+// latest message to chatID that has one, as a user would find it on
+// screen. Ombud numbers its keyboards ("7|yes" shows the value "yes"), so
+// a button matches on its data or on the part after the number.
+func (s *Server) Button(chatID int64, value string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.sent) - 1; i >= 0; i-- {
+		m := s.sent[i]
+		if m.ChatID != chatID || m.ReplyMarkup == "" {
+			continue
+		}
+		var kb models.InlineKeyboardMarkup
+		if json.Unmarshal([]byte(m.ReplyMarkup), &kb) != nil {
+			continue
+		}
+		for _, row := range kb.InlineKeyboard {
+			for _, b := range row {
+				_, shown, numbered := strings.Cut(b.CallbackData, "|")
+				if b.CallbackData == value || (numbered && shown == value) {
+					return b.CallbackData, true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// PressShown presses the button showing value on the latest message to
+// chatID that has one; it reports false when no message shows it.
+func (s *Server) PressShown(chatID int64, lang, value string) bool {
+	data, ok := s.Button(chatID, value)
+	if ok {
+		s.Press(chatID, lang, data)
+	}
+	return ok
+}
+
 // AddFile makes a file known to getFile and downloadable at its path.
 func (s *Server) AddFile(fileID string, content []byte) {
 	s.mu.Lock()
