@@ -55,11 +55,28 @@ func (s *Store) FailedInputs(fn func(Failed) error) error {
 	})
 }
 
-// PutRef records an adapter's cross-reference, such as the Slack thread of
-// a case ("slack.thread", case id) or the case of a thread.
+// Ref is an adapter's cross-reference, such as the Slack thread of a case
+// (Kind "slack.thread", Key the case id) or the case of a thread.
+type Ref struct {
+	Kind, Key, Value string
+}
+
+// PutRef records one cross-reference.
 func (s *Store) PutRef(kind, key, value string) error {
+	return s.PutRefs(Ref{Kind: kind, Key: key, Value: value})
+}
+
+// PutRefs records cross-references in one transaction, so references that
+// only make sense together, such as a thread and its case both ways, are
+// never stored half.
+func (s *Store) PutRefs(refs ...Ref) error {
 	return s.update(func(txn *badger.Txn) error {
-		return txn.Set([]byte(prefixRef+kind+"/"+key), []byte(value))
+		for _, r := range refs {
+			if err := txn.Set([]byte(prefixRef+r.Kind+"/"+r.Key), []byte(r.Value)); err != nil {
+				return fmt.Errorf("store: put ref %s/%s: %w", r.Kind, r.Key, err)
+			}
+		}
+		return nil
 	})
 }
 

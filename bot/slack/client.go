@@ -62,6 +62,7 @@ type Client struct {
 	channels map[string]*rate.Limiter
 	users    map[string]string // user id -> display name
 	tries    map[string]bool   // outbox ids posted by this process
+	notCases map[string]bool   // "<channel> <ts>" of threads that belong to no case
 	botID    string
 }
 

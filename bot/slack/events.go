@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -101,9 +102,9 @@ func (c *Client) agentMessage(ctx context.Context, eventID string, m *slackevent
 	if m.ThreadTimeStamp == "" || m.ThreadTimeStamp == m.TimeStamp || !c.allowed(m.Channel) {
 		return nil
 	}
-	caseID, ok, err := c.cfg.Store.Ref(refCase, m.Channel+" "+m.ThreadTimeStamp)
+	caseID, ok, err := c.caseOfThread(ctx, m.Channel, m.ThreadTimeStamp)
 	if err != nil || !ok {
-		return err
+		return err // an error is not acknowledged, so Slack delivers the reply again
 	}
 	in := dialog.Input{
 		Key: "slack:" + eventID, Kind: dialog.InputAgent, Case: caseID, At: c.cfg.Now(),
@@ -111,6 +112,52 @@ func (c *Client) agentMessage(ctx context.Context, eventID string, m *slackevent
 		Agent: &dialog.AgentAction{Action: dialog.ActionReply, Agent: c.displayName(ctx, m.User), Text: unescape(m.Text)},
 	}
 	return c.enqueue(in)
+}
+
+// caseOfThread finds the case whose thread a reply is in. The store knows
+// it once the thread is linked; a reply can come sooner (an agent quick
+// off the mark while the root's post is still being recorded, or a crash
+// between the post and the record), so the root's own metadata, which
+// names its case, is asked next, and the link is recorded then. It reports
+// false for threads that are no case's.
+func (c *Client) caseOfThread(ctx context.Context, channel, threadTS string) (string, bool, error) {
+	thread := channel + " " + threadTS
+	if caseID, ok, err := c.cfg.Store.Ref(refCase, thread); err != nil || ok {
+		return caseID, ok, err
+	}
+	c.mu.Lock()
+	known := c.notCases[thread]
+	c.mu.Unlock()
+	if known {
+		return "", false, nil
+	}
+	msgs, _, _, err := c.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+		ChannelID: channel, Timestamp: threadTS, Limit: 1, IncludeAllMetadata: true})
+	if err != nil {
+		return "", false, fmt.Errorf("slack: find the case of thread %s: %w", thread, classify(err))
+	}
+	for _, m := range msgs {
+		if m.Timestamp != threadTS {
+			continue
+		}
+		caseID, _ := m.Metadata.EventPayload["case"].(string)
+		if m.Metadata.EventType == metadataType && caseID != "" {
+			if err := c.linkThread(caseID, channel, threadTS); err != nil {
+				return "", false, err
+			}
+			return caseID, true, nil
+		}
+	}
+	c.mu.Lock()
+	if len(c.notCases) > 10000 {
+		c.notCases = nil
+	}
+	if c.notCases == nil {
+		c.notCases = map[string]bool{}
+	}
+	c.notCases[thread] = true
+	c.mu.Unlock()
+	return "", false, nil
 }
 
 func (c *Client) enqueue(in dialog.Input) error {

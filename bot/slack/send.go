@@ -89,13 +89,16 @@ func (c *Client) thread(ctx context.Context, out dialog.Output) (channel, ts str
 			return "", "", classify(err)
 		}
 	}
-	if err := c.cfg.Store.PutRef(refThread, out.Case, channel+" "+ts); err != nil {
-		return "", "", err
-	}
-	if err := c.cfg.Store.PutRef(refCase, channel+" "+ts, out.Case); err != nil {
+	if err := c.linkThread(out.Case, channel, ts); err != nil {
 		return "", "", err
 	}
 	return channel, ts, nil
+}
+
+// linkThread records a case's thread, both ways, in one transaction.
+func (c *Client) linkThread(caseID, channel, ts string) error {
+	thread := channel + " " + ts
+	return c.cfg.Store.PutRefs(store.Ref{Kind: refThread, Key: caseID, Value: thread}, store.Ref{Kind: refCase, Key: thread, Value: caseID})
 }
 
 // post sends text to a channel or thread, tagged with its outbox id.

@@ -229,3 +229,47 @@ func TestHeaderButtonsFollowTheStatus(t *testing.T) {
 		}
 	}
 }
+
+// A reply that comes before the thread is linked to its case (the agent
+// was quicker than the record, or a crash came between the post and the
+// record) is queued for the case its root names, not dropped.
+func TestReplyInAThreadNotYetLinked(t *testing.T) {
+	d := newDesk(t)
+	// The root as the desk posts it, before the link is recorded.
+	if _, _, err := d.c.api.PostMessageContext(context.Background(), "C1", slack.MsgOptionText("AXSE-2026-00007", false),
+		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataType, EventPayload: map[string]any{"outbox": "1", "case": "AXSE-2026-00007"}})); err != nil {
+		t.Fatal(err)
+	}
+	root := d.fake.Messages("C1")[0]
+	body := `{"type":"event_callback","event_id":"E9","event":{"type":"message","channel":"C1","user":"U1","ts":"2.5","thread_ts":"` + root.TS + `","text":"Vi tittar på det."}}`
+	req := httptest.NewRequest(http.MethodPost, "/slack/events", strings.NewReader(body))
+	for k, v := range slacktest.Sign("shh", time.Now(), []byte(body)) {
+		req.Header[k] = v
+	}
+	rec := httptest.NewRecorder()
+	d.c.EventsHandler().ServeHTTP(rec, req)
+	if rec.Code != 200 {
+		t.Fatalf("event: %d", rec.Code)
+	}
+	items, _ := d.st.Pending(0)
+	if len(items) != 1 || items[0].Input.Case != "AXSE-2026-00007" {
+		t.Fatalf("the reply was not queued for its case: %+v", items)
+	}
+	if id, ok, _ := d.st.Ref(refCase, "C1 "+root.TS); !ok || id != "AXSE-2026-00007" {
+		t.Errorf("the thread is still not linked: %q %v", id, ok)
+	}
+
+	// Slack down while the case is looked up: the event is refused, so
+	// Slack delivers it again, rather than acknowledged and lost.
+	d.fake.Close()
+	body = strings.Replace(strings.Replace(body, "E9", "E10", 1), `"thread_ts":"`+root.TS, `"thread_ts":"7.7`, 1)
+	req = httptest.NewRequest(http.MethodPost, "/slack/events", strings.NewReader(body))
+	for k, v := range slacktest.Sign("shh", time.Now(), []byte(body)) {
+		req.Header[k] = v
+	}
+	rec = httptest.NewRecorder()
+	d.c.EventsHandler().ServeHTTP(rec, req)
+	if rec.Code < 500 {
+		t.Errorf("an event whose case could not be looked up was acknowledged: %d", rec.Code)
+	}
+}
