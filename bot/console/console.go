@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"ombud/bot"
 	"ombud/dialog"
@@ -43,9 +44,16 @@ type Chat struct {
 	// ExportDir is where files for the consumer, such as /mydata, are
 	// written; the chat prints their path.
 	ExportDir string
+	// Echo prints each line read, for input that is not typed at a
+	// terminal (a piped script), so the transcript reads as a
+	// conversation.
+	Echo bool
+	// Width is where lines are wrapped, at spaces; 0 means 80.
+	Width int
 
 	mu      sync.Mutex
 	buttons []dialog.Button // the options last shown, for numbered answers
+	shown   bool            // buttons were shown since the last line read
 }
 
 // ConsumerSender prints consumer messages and remembers their buttons.
@@ -65,25 +73,57 @@ func (c *Chat) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Finish whatever a killed run left behind, then greet or resume.
+	// Finish whatever a killed run left behind, then greet or resume. An
+	// issuer named on the command line starts a complaint to it, as a
+	// link does, unless one to it is being written.
 	if err := c.step(ctx); err != nil {
 		return err
 	}
 	first := dialog.Input{Kind: dialog.InputResume}
-	if existing == nil || existing.State == dialog.StateNew {
+	if existing == nil || existing.State == dialog.StateNew || (c.Issuer != "" && existing.Issuer != c.Issuer) ||
+		(c.Issuer != "" && existing.State == dialog.StateSubmitted) {
 		first = dialog.Input{Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: c.Issuer}
 	}
 	if err := c.submit(ctx, first); err != nil {
 		return err
 	}
 
-	lines := bufio.NewScanner(c.In)
-	lines.Buffer(make([]byte, 64*1024), 1024*1024)
-	for lines.Scan() {
-		if err := ctx.Err(); err != nil {
-			return nil
+	lines := make(chan string)
+	readErr := make(chan error, 1)
+	go func() {
+		// Reading blocks until a line comes; the chat must still end on
+		// Ctrl-C, so the reading goes on its own while Run waits for it
+		// or for ctx.
+		scan := bufio.NewScanner(c.In)
+		scan.Buffer(make([]byte, 64*1024), 1024*1024)
+		for scan.Scan() {
+			select {
+			case lines <- scan.Text():
+			case <-ctx.Done():
+				return
+			}
 		}
-		line := strings.TrimRight(lines.Text(), "\r")
+		readErr <- scan.Err()
+	}()
+	for {
+		var line string
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(c.Out)
+			return nil
+		case err := <-readErr:
+			if err != nil && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("console: read input: %w", err)
+			}
+			return nil
+		case line = <-lines:
+		}
+		line = strings.TrimRight(line, "\r")
+		if c.Echo {
+			c.mu.Lock()
+			fmt.Fprintln(c.Out, "you>   "+c.wrap(line, "       "))
+			c.mu.Unlock()
+		}
 		in, ok, err := c.parse(line)
 		if err != nil {
 			fmt.Fprintln(c.Out, "! "+err.Error())
@@ -96,10 +136,6 @@ func (c *Chat) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := lines.Err(); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("console: read input: %w", err)
-	}
-	return nil
 }
 
 // submit makes one input durable, handles it, fires due timers and prints
@@ -107,10 +143,36 @@ func (c *Chat) Run(ctx context.Context) error {
 func (c *Chat) submit(ctx context.Context, in dialog.Input) error {
 	in.Channel, in.Chat, in.Lang = Channel, c.ChatID, c.Lang
 	in.At = c.Service.Now()
+	c.mu.Lock()
+	c.shown = false
+	c.mu.Unlock()
 	if err := c.Service.Submit(in); err != nil {
 		return err
 	}
-	return c.step(ctx)
+	if err := c.step(ctx); err != nil {
+		return err
+	}
+	return c.forgetOldButtons()
+}
+
+// forgetOldButtons drops the numbered options once the dialog no longer
+// takes them, so a number typed later is read as text, not as a press of
+// a keyboard that has gone.
+func (c *Chat) forgetOldButtons() error {
+	s, err := c.session()
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.shown || len(c.buttons) == 0 {
+		return nil
+	}
+	number, _, _ := strings.Cut(c.buttons[0].Data, "|")
+	if s == nil || number != strconv.Itoa(s.Keyboard) {
+		c.buttons = nil
+	}
+	return nil
 }
 
 func (c *Chat) step(ctx context.Context) error {
@@ -199,7 +261,10 @@ func (c *Chat) parseAgent(rest string) (dialog.Input, bool, error) {
 func (c *Chat) printConsumer(_ context.Context, out dialog.Output) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	fmt.Fprintln(c.Out, "ombud> "+indent(out.Text, "       "))
+	fmt.Fprintln(c.Out, "ombud> "+c.wrap(out.Text, "       "))
+	if out.Key == "help.text" {
+		fmt.Fprintln(c.Out, "       "+c.wrap(c.Service.Engine.Catalog.Printer(c.lang()).Text("console.help", nil), "       "))
+	}
 	if strings.HasPrefix(out.Key, "privacy.erased") {
 		// The consumer's exports are their data too.
 		old, _ := filepath.Glob(filepath.Join(c.ExportDir, c.ChatID+"-*"))
@@ -225,9 +290,20 @@ func (c *Chat) printConsumer(_ context.Context, out dialog.Output) error {
 		fmt.Fprintf(c.Out, "       [%d] %s\n", i+1, b.Label)
 	}
 	if len(flat) > 0 {
-		c.buttons = flat
+		c.buttons, c.shown = flat, true
 	}
 	return nil
+}
+
+// lang is the conversation's language, for the terminal's own lines.
+func (c *Chat) lang() string {
+	var lang string
+	_ = c.Service.Store.View(func(tx *store.Tx) error {
+		s, err := tx.Session(dialog.SessionKey(Channel, c.ChatID))
+		lang = s.Lang
+		return err
+	})
+	return lang
 }
 
 func (c *Chat) printAgents(_ context.Context, out dialog.Output) error {
@@ -236,12 +312,36 @@ func (c *Chat) printAgents(_ context.Context, out dialog.Output) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	fmt.Fprintln(c.Out, "desk>  "+indent(out.Text, "       "))
+	fmt.Fprintln(c.Out, "desk>  "+c.wrap(out.Text, "       "))
 	return nil
 }
 
-func indent(s, prefix string) string {
-	return strings.ReplaceAll(s, "\n", "\n"+prefix)
+// wrap breaks text into lines that fit the terminal after prefix, at
+// spaces, never inside a word; lines after the first start with prefix.
+func (c *Chat) wrap(text, prefix string) string {
+	width := c.Width
+	if width <= 0 {
+		width = 80
+	}
+	room := max(width-len(prefix), 20)
+	var out []string
+	for _, para := range strings.Split(text, "\n") {
+		lead := para[:len(para)-len(strings.TrimLeft(para, " "))] // keeps a list's indent
+		line := ""
+		for _, word := range strings.Fields(para) {
+			switch {
+			case line == "":
+				line = lead + word
+			case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) > room:
+				out = append(out, line)
+				line = lead + word
+			default:
+				line += " " + word
+			}
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n"+prefix)
 }
 
 // Clock returns a clock fixed at t, for rehearsals and tests (--now), or

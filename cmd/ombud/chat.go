@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -79,8 +82,9 @@ func runChat(ctx context.Context, env *Env, args []string) int {
 	}
 	defer st.Close()
 
+	width, _ := strconv.Atoi(env.Getenv("COLUMNS"))
 	chat := &console.Chat{In: env.Stdin, Out: env.Stdout, ChatID: *chatID, Issuer: *issuer, Lang: *lang, Agent: *agent,
-		ExportDir: filepath.Clean(*data) + "-exports"}
+		ExportDir: filepath.Clean(*data) + "-exports", Echo: !isTerminal(env.Stdin), Width: width}
 	chat.Service = &bot.Service{
 		Store:     st,
 		Engine:    &dialog.Engine{Policies: reg.Current, Catalog: catalog},
@@ -94,6 +98,17 @@ func runChat(ctx context.Context, env *Env, args []string) int {
 		return exitProblems
 	}
 	return exitOK
+}
+
+// isTerminal reports whether r is typed at a terminal, which echoes what
+// is typed itself.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
 // newRegistry serves the policy folder named by the flag or
