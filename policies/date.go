@@ -22,10 +22,19 @@ func DateOf(t time.Time, loc *time.Location) Date {
 // ParseDate parses YYYY-MM-DD and rejects dates that do not exist.
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return Date{}, fmt.Errorf("parse date %q: want YYYY-MM-DD", s)
+	if err == nil {
+		return DateOf(t, time.UTC), nil
 	}
-	return DateOf(t, time.UTC), nil
+	// Say what is wrong with a date of the right shape: it does not exist.
+	var y, m, d int
+	if n, _ := fmt.Sscanf(s, "%4d-%2d-%2d", &y, &m, &d); n == 3 && len(s) == len("2006-01-02") {
+		if m < 1 || m > 12 {
+			return Date{}, fmt.Errorf("%q has no month %d", s, m)
+		}
+		last := time.Date(y, time.Month(m)+1, 0, 12, 0, 0, 0, time.UTC).Day()
+		return Date{}, fmt.Errorf("%q does not exist: %s %d has %d days", s, time.Month(m), y, last)
+	}
+	return Date{}, fmt.Errorf("%q is not a date: write it as YYYY-MM-DD", s)
 }
 
 // String formats the date as YYYY-MM-DD.

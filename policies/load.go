@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -145,6 +146,9 @@ func Check(files []File) (*Set, Problems) {
 // policy is nil when the file could not be decoded or has errors.
 func checkFile(f File) (*Policy, Problems) {
 	c := newChecker(f, nil)
+	if c.tabIndents() {
+		return nil, c.problems
+	}
 	tree, err := parser.ParseBytes(f.Data, 0)
 	if err != nil {
 		c.yamlError(err)
@@ -156,9 +160,14 @@ func checkFile(f File) (*Policy, Problems) {
 		return nil, c.problems
 	}
 	var p Policy
-	if err := yaml.NodeToValue(tree.Docs[0].Body, &p, yaml.Strict()); err != nil {
-		c.yamlError(err)
-		return nil, c.problems
+	if !c.decode(tree.Docs[0].Body, reflect.ValueOf(&p).Elem(), nil) {
+		// Aliases or merge keys: the strict decoder follows them, and
+		// stops at the first mistake.
+		c.problems, p = nil, Policy{}
+		if err := yaml.NodeToValue(tree.Docs[0].Body, &p, yaml.Strict()); err != nil {
+			c.yamlError(err)
+			return nil, c.problems
+		}
 	}
 	p.File = f.Name
 	sum := sha256.Sum256(f.Data)
@@ -184,6 +193,9 @@ type checker struct {
 	tree     *ast.File
 	lines    []string
 	problems Problems
+	// undecoded are the places decode could not read: a check of what
+	// holds them would only repeat the problem already reported.
+	undecoded []keyPath
 }
 
 func newChecker(f File, tree *ast.File) *checker {
@@ -199,6 +211,11 @@ func (c *checker) warnf(at keyPath, format string, args ...any) {
 }
 
 func (c *checker) add(sev Severity, at keyPath, format string, args ...any) {
+	for _, u := range c.undecoded {
+		if len(u) >= len(at) && u[:len(at)].String() == at.String() {
+			return
+		}
+	}
 	line, col := c.locate(at)
 	msg := fmt.Sprintf(format, args...)
 	if len(at) > 0 {
@@ -213,6 +230,20 @@ func (c *checker) problem(sev Severity, line, col int, msg string) Problem {
 		p.Source = strings.TrimRight(c.lines[line-1], "\r")
 	}
 	return p
+}
+
+// tabIndents reports every line indented with a tab, which YAML forbids
+// and the parser reports in its own words; it returns whether any was.
+func (c *checker) tabIndents() bool {
+	found := false
+	for i, line := range c.lines {
+		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+		if col := strings.IndexByte(indent, '\t'); col >= 0 && strings.TrimSpace(line) != "" {
+			c.problems = append(c.problems, c.problem(Error, i+1, col+1, "indented with a tab: YAML allows only spaces for indentation (set your editor to insert spaces)"))
+			found = true
+		}
+	}
+	return found
 }
 
 // yamlError turns a decoding error into a problem at its token.

@@ -72,8 +72,8 @@ func TestDecodeErrorsHaveLineAndColumn(t *testing.T) {
 		edit edit
 		col  int
 	}{
-		{"unknown key", edit{old: "case_prefix: MINI\n", new: "case_prefix: MINI\nescalate: true\n", want: `unknown field "escalate"`, at: "escalate: true"}, 1},
-		{"wrong type", edit{old: "period: {working_days: 15}", new: "period: {working_days: fifteen}", want: "cannot unmarshal string", at: "fifteen"}, 0},
+		{"unknown key", edit{old: "case_prefix: MINI\n", new: "case_prefix: MINI\nescalate: true\n", want: `unknown key "escalate"`, at: "escalate: true"}, 1},
+		{"wrong type", edit{old: "period: {working_days: 15}", new: "period: {working_days: fifteen}", want: "want a whole number, got fifteen", at: "fifteen"}, 0},
 		{"duplicate key", edit{old: "country: SE\n", new: "country: SE\ncountry: DK\n", want: `mapping key "country" already defined`, at: "country: DK"}, 1},
 		{"syntax error", edit{old: "  sv: Mini Bank\n", new: "  sv: [Mini Bank\n", want: "", at: "[Mini Bank"}, 0},
 	}
@@ -104,6 +104,45 @@ func TestDecodeErrorsHaveLineAndColumn(t *testing.T) {
 				t.Errorf("problem lacks file:line:col or the offending line: %q\n%s", p.String(), p.Excerpt())
 			}
 		})
+	}
+}
+
+// One run shows every mistake of a file: each unknown key with the key it
+// was probably meant to be, each mistyped value, and the checks that
+// follow, each at its own line.
+func TestEveryMistakeOfAFileAtOnce(t *testing.T) {
+	src, lines := apply(t, readMini(t), []edit{
+		{old: "case_prefix: MINI\n", new: "case_prefix: MINI\nreviwed: \"2026-11-01\"\n", want: `unknown key "reviwed" (did you mean "reviewed"?)`, at: "reviwed"},
+		{old: "period: {working_days: 15}", new: "period: {working_days: fifteen}", want: "working_days", at: "fifteen"},
+		{old: "country: SE\n", new: "country: SE\nlanguges: [sv]\n", want: `unknown key "languges" (did you mean "languages"?)`, at: "languges"},
+		{old: "time_zone: Europe/Stockholm", new: "time_zone: Europe/Stokholm", want: "unknown time zone"},
+	})
+	_, problems := Check([]File{{Name: "mini-se.yaml", Data: []byte(src)}})
+	errs := problems.Errors()
+	if len(errs) != 4 {
+		t.Fatalf("got %d errors, want the 4 made:\n%v", len(errs), errs)
+	}
+	for i, want := range []string{`unknown key "reviwed" (did you mean "reviewed"?)`, "working_days", `unknown key "languges" (did you mean "languages"?)`, "unknown time zone"} {
+		found := false
+		for _, p := range errs {
+			found = found || (strings.Contains(p.Message, want) && p.Line == lines[i])
+		}
+		if !found {
+			t.Errorf("no error %q on line %d:\n%v", want, lines[i], errs)
+		}
+	}
+}
+
+func TestTabIndentAndImpossibleDates(t *testing.T) {
+	src := strings.Replace(readMini(t), "\n  sv: ", "\n\tsv: ", 1)
+	_, problems := Check([]File{{Name: "mini-se.yaml", Data: []byte(src)}})
+	if errs := problems.Errors(); len(errs) != 1 || !strings.Contains(errs[0].Message, "indented with a tab") || errs[0].Column != 1 {
+		t.Errorf("tab indent: %v", errs)
+	}
+	src = strings.Replace(readMini(t), "case_prefix: MINI\n", "case_prefix: MINI\nreviewed: \"2026-11-31\"\n", 1)
+	_, problems = Check([]File{{Name: "mini-se.yaml", Data: []byte(src)}})
+	if errs := problems.Errors(); len(errs) != 1 || !strings.Contains(errs[0].Message, "November 2026 has 30 days") {
+		t.Errorf("2026-11-31: %v", errs)
 	}
 }
 
@@ -313,4 +352,25 @@ func TestContactChannelsAreChecked(t *testing.T) {
 			t.Errorf("no error %q at line %d:\n%v", e.want, lines[i], problems)
 		}
 	}
+}
+
+// FuzzCheck feeds Check broken policies: it must report problems, never
+// panic, and never return a set with errors in it.
+func FuzzCheck(f *testing.F) {
+	mini, err := os.ReadFile("testdata/mini-se.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(mini)
+	f.Add([]byte("id: x\n\tname: y\n"))
+	f.Add([]byte("a: &x {b: 1}\nc: *x\n<<: *x\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		set, problems := Check([]File{{Name: "mini-se.yaml", Data: data}})
+		if set != nil && len(problems.Errors()) > 0 {
+			t.Fatalf("a set with errors: %v", problems.Errors())
+		}
+		if set == nil && len(problems.Errors()) == 0 {
+			t.Fatal("no set and no error")
+		}
+	})
 }

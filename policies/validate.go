@@ -74,7 +74,7 @@ func (c *checker) validate(p *Policy) {
 	}
 	if p.Reviewed != "" {
 		if _, err := ParseDate(p.Reviewed); err != nil {
-			c.errorf(root.key("reviewed"), "%q is not a date (YYYY-MM-DD)", p.Reviewed)
+			c.errorf(root.key("reviewed"), "%v", err)
 		}
 	}
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -134,11 +135,59 @@ func (s *Store) Backup(w io.Writer) error {
 }
 
 // Restore loads a backup into the store, which should be new and empty.
-func (s *Store) Restore(r io.Reader) error {
+// Check the file with CheckBackup first: a file that is not a backup can
+// leave part of itself behind.
+func (s *Store) Restore(r io.Reader) (err error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	defer func() {
+		// Badger trusts the block lengths it reads, and panics on absurd
+		// ones; a damaged file is an error, not a crash.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", ErrNotBackup, p)
+		}
+	}()
 	if err := s.db.Load(r, 16); err != nil {
 		return fmt.Errorf("store: restore: %w", err)
+	}
+	return nil
+}
+
+// maxBackupBlock bounds one block of a backup; Badger writes blocks of a
+// few megabytes at most.
+const maxBackupBlock = 1 << 30
+
+// CheckBackup reports whether r is shaped as a backup: blocks, each a
+// little-endian length and that many bytes, that end exactly where the
+// file ends, and at least one of them. It seeks over the blocks without
+// reading them, so a large backup costs next to nothing to check, and any
+// other file (a text file, an image, a cut-off copy) is refused before
+// anything is written.
+func CheckBackup(r io.ReadSeeker) error {
+	size, err := r.Seek(0, io.SeekEnd)
+	if err != nil {
+		return fmt.Errorf("store: check backup: %w", err)
+	}
+	if size == 0 {
+		return fmt.Errorf("%w: the file is empty", ErrNotBackup)
+	}
+	var at int64
+	for at < size {
+		if _, err := r.Seek(at, io.SeekStart); err != nil {
+			return fmt.Errorf("store: check backup: %w", err)
+		}
+		var n uint64
+		if err := binary.Read(r, binary.LittleEndian, &n); err != nil {
+			return fmt.Errorf("%w: it ends inside a block header at byte %d", ErrNotBackup, at)
+		}
+		at += 8
+		if n > maxBackupBlock || n > uint64(size-at) {
+			return fmt.Errorf("%w: a block at byte %d claims %d bytes, more than the file holds", ErrNotBackup, at-8, n)
+		}
+		at += int64(n)
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("store: check backup: %w", err)
 	}
 	return nil
 }

@@ -20,6 +20,8 @@ var (
 	// data was written with, or one was given for unencrypted data or
 	// none for encrypted data.
 	ErrWrongKey = errors.New("store: encryption key does not match the data directory")
+	// ErrNotBackup: a file given to restore is not a backup Ombud wrote.
+	ErrNotBackup = errors.New("store: not an Ombud backup")
 )
 
 const (

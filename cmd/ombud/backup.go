@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"os"
+	"path/filepath"
 
 	"ombud/store"
 )
@@ -27,7 +29,8 @@ func runBackup(ctx context.Context, env *Env, args []string) int {
 		return usageError(env, fs, "%v", err)
 	}
 	tmp := rest[0] + ".partial"
-	f, err := os.Create(tmp)
+	// A backup holds every consumer's data: only its owner may read it.
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ombud backup: %v\n", err)
 		return exitProblems
@@ -89,20 +92,47 @@ func runRestore(_ context.Context, env *Env, args []string) int {
 		return exitProblems
 	}
 	defer in.Close()
-	if entries, _ := os.ReadDir(*data); len(entries) > 0 && !*force {
+	if err := store.CheckBackup(in); err != nil {
+		fmt.Fprintf(env.Stderr, "ombud restore: %s: %v; nothing was written\n", rest[0], err)
+		return exitProblems
+	}
+	entries, statErr := os.ReadDir(*data)
+	if len(entries) > 0 && !*force {
 		fmt.Fprintf(env.Stderr, "ombud restore: %s is not empty; restore into a new directory, or add --force to load into it\n", *data)
 		return exitProblems
 	}
+	fresh := len(entries) == 0 // nothing of the operator's there to keep
 	st, err := store.Open(*data, store.Options{EncryptionKey: key})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ombud restore: %v\n", err)
 		return exitProblems
 	}
-	defer st.Close()
-	if err := st.Restore(in); err != nil {
+	err = st.Restore(in)
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		if fresh {
+			// A failed restore leaves a half-loaded store that would refuse
+			// the next, good one: take it away again.
+			clearDir(*data, errors.Is(statErr, iofs.ErrNotExist))
+		}
 		fmt.Fprintf(env.Stderr, "ombud restore: %v\n", err)
 		return exitProblems
 	}
 	fmt.Fprintf(env.Stdout, "restored %s into %s\n", rest[0], *data)
 	return exitOK
+}
+
+// clearDir removes what a failed restore wrote: the directory itself if
+// the restore created it, else its contents.
+func clearDir(dir string, created bool) {
+	if created {
+		os.RemoveAll(dir)
+		return
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		os.RemoveAll(filepath.Join(dir, e.Name()))
+	}
 }

@@ -124,7 +124,7 @@ func runComplaints(ctx context.Context, env *Env, args []string) int {
 	}
 	w := env.Stdout
 	if *out != "" {
-		f, err := os.Create(*out)
+		f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600) // the register is personal data
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "ombud complaints export: %v\n", err)
 			return exitProblems

@@ -123,7 +123,31 @@ func TestBackupAndRestore(t *testing.T) {
 	if got := run(t, nil, "backup", file, "--data", dir); got.code != 0 {
 		t.Fatalf("backup: %s", got.stderr)
 	}
+	if info, err := os.Stat(file); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("backup file mode %v (%v), want 0600: it holds every consumer's data", info.Mode().Perm(), err)
+	}
 	restored := filepath.Join(t.TempDir(), "restored")
+
+	// Files that are not backups are refused before anything is written,
+	// and leave nothing behind that would refuse the real one.
+	junk := filepath.Join(t.TempDir(), "junk")
+	for _, content := range []string{"", "hello, this is not a backup\n", "\xff\xff\xff\xff\xff\xff\xff\x7f", "\x05\x00\x00\x00\x00\x00\x00\x00abc", "\x03\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff"} {
+		os.WriteFile(junk, []byte(content), 0o600)
+		got := run(t, nil, "restore", junk, "--data", restored)
+		if got.code == 0 || (!strings.Contains(got.stderr, "not an Ombud backup") && !strings.Contains(got.stderr, "restore")) {
+			t.Errorf("restore of %q: %d %s", content, got.code, got.stderr)
+		}
+		if _, err := os.Stat(restored); err == nil {
+			t.Errorf("restore of %q left %s behind", content, restored)
+		}
+	}
+	// A backup cut off in the middle is refused too.
+	whole, _ := os.ReadFile(file)
+	os.WriteFile(junk, whole[:len(whole)-10], 0o600)
+	if got := run(t, nil, "restore", junk, "--data", restored); got.code == 0 {
+		t.Errorf("a cut-off backup was restored: %s", got.stdout)
+	}
+
 	if got := run(t, nil, "restore", file, "--data", restored); got.code != 0 {
 		t.Fatalf("restore: %s", got.stderr)
 	}
