@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -9,10 +10,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"ombud/dialog"
 	"ombud/policies"
 	"ombud/store"
 )
@@ -346,4 +349,107 @@ func TestChatMyDataAndDelete(t *testing.T) {
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Error("the export survived the erasure")
 	}
+}
+
+// A number typed where no options are shown is an answer, not a press of
+// an earlier keyboard's button; piped lines are echoed.
+func TestChatNumbersAnswerOnlyTheOptionsShown(t *testing.T) {
+	dir := t.TempDir()
+	// Continue, contacted: no, file now, topic 1 (terms), then "3" as the name.
+	got := chat(t, dir, "1\n2\n1\n1\n3\nAnna Andersson\n", "--issuer", "billender", "--lang", "en")
+	if got.code != 0 {
+		t.Fatalf("exit %d: %s", got.code, got.stderr)
+	}
+	if !strings.Contains(got.stdout, "at least 2 characters") {
+		t.Errorf("3 as a name was not taken as text:\n%s", got.stdout)
+	}
+	if !strings.Contains(got.stdout, "you>   3\n") {
+		t.Errorf("piped input is not echoed:\n%s", got.stdout)
+	}
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	st.View(func(tx *store.Tx) error {
+		s, err := tx.Session(dialog.SessionKey("console", "local"))
+		if err != nil || s.Answers["full_name"].Value != "Anna Andersson" || s.Answers["topic"].Value != "terms" {
+			t.Errorf("answers %+v, %v", s.Answers, err)
+		}
+		return nil
+	})
+}
+
+// Running the README's demo twice files two complaints; the second script
+// does not land in the first case.
+func TestChatIssuerFlagStartsANewComplaint(t *testing.T) {
+	dir := t.TempDir()
+	in := strings.Join(script(t, "amex-se", true), "\n") + "\n"
+	for i, want := range []string{"AXSE-2026-00001", "AXSE-2026-00002"} {
+		got := chat(t, dir, in, "--issuer", "amex-se", "--lang", "sv")
+		if got.code != 0 || !strings.Contains(got.stdout, "Ärendenummer: "+want) {
+			t.Fatalf("run %d: exit %d, want %s filed:\n%s", i+1, got.code, want, got.stdout)
+		}
+	}
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	st.View(func(tx *store.Tx) error {
+		c, err := tx.Complaint("AXSE-2026-00001")
+		for _, e := range c.History {
+			if e.Kind == "consumer" {
+				t.Errorf("the second run wrote into the first case: %q", e.Text)
+			}
+		}
+		return err
+	})
+}
+
+// Ctrl-C (the context ending) ends a chat that waits for a line.
+func TestChatEndsOnInterrupt(t *testing.T) {
+	stdin, typing := io.Pipe()
+	defer typing.Close()
+	greeted := make(chan struct{})
+	out := &watchWriter{want: "Continue", seen: greeted}
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &Env{Stdin: stdin, Stdout: out, Stderr: out, Getenv: func(string) string { return "" },
+		Now: func() time.Time { return time.Date(2026, 12, 18, 9, 0, 0, 0, time.UTC) }}
+	done := make(chan int, 1)
+	go func() { done <- Run(ctx, e, []string{"chat", "--data", t.TempDir(), "--lang", "en"}) }()
+	io.WriteString(typing, "hej\n")
+	select {
+	case <-greeted: // now it waits for the next line
+	case code := <-done:
+		t.Fatalf("chat ended early (%d)", code)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit %d after Ctrl-C", code)
+		}
+	case <-time.After(10 * time.Second): // a failure bound, not a timing assertion
+		t.Fatal("ombud chat did not end on Ctrl-C")
+	}
+}
+
+// watchWriter closes seen once want has been written to it.
+type watchWriter struct {
+	mu   sync.Mutex
+	b    strings.Builder
+	want string
+	seen chan struct{}
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.b.Write(p)
+	if w.seen != nil && strings.Contains(w.b.String(), w.want) {
+		close(w.seen)
+		w.seen = nil
+	}
+	return len(p), nil
 }

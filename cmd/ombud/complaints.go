@@ -28,15 +28,15 @@ import (
 func runComplaints(ctx context.Context, env *Env, args []string) int {
 	const synopsis = "list [--issuer ID] [--status S] [--overdue] | show CASE | export --format csv|json [--from DATE --to DATE] | stats"
 	sub := ""
-	if len(args) > 0 {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		sub, args = args[0], args[1:]
 	}
-	fs := newFlags(env, "complaints "+sub, synopsis,
+	fs := newFlags(env, "complaints", synopsis,
 		"Reads the complaints register: from the data directory, or from the running server\n"+
 			"(OMBUD_HTTP_ADDR, with OMBUD_ADMIN_TOKEN if set) while ombud serve holds it.")
 	data := dataFlag(fs, env)
 	issuer := fs.String("issuer", "", "only this issuer")
-	status := fs.String("status", "", "only this status: submitted, acknowledged, in_progress, extended, decided, closed")
+	status := fs.String("status", "", "only this status: open (any not decided or closed), "+strings.Join(caseStatuses, ", "))
 	overdue := fs.Bool("overdue", false, "only cases past their decision date")
 	format := fs.String("format", "csv", "export format: csv or json")
 	from := fs.String("from", "", "export cases received on or after this date")
@@ -48,8 +48,13 @@ func runComplaints(ctx context.Context, env *Env, args []string) int {
 	}
 	switch sub {
 	case "list", "show", "export", "stats":
-	default:
+	case "":
 		return usageError(env, fs, "say list, show, export or stats")
+	default:
+		return usageError(env, fs, "unknown subcommand %q: say list, show, export or stats", sub)
+	}
+	if *status != "" && *status != "open" && !slices.Contains(caseStatuses, *status) {
+		return usageError(env, fs, "--status: want open or one of %s, got %q", strings.Join(caseStatuses, ", "), *status)
 	}
 	key, err := encryptionKey(env)
 	if err != nil {
@@ -64,6 +69,9 @@ func runComplaints(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ombud complaints: %v\n", err)
 		return exitProblems
+	}
+	if _, known := reg.Current().Get(*issuer); *issuer != "" && !known && !slices.ContainsFunc(complaints, func(c dialog.Complaint) bool { return c.Issuer == *issuer }) {
+		return usageError(env, fs, "--issuer: no issuer %q (known: %s)", *issuer, strings.Join(reg.Current().IDs(), ", "))
 	}
 	now := env.Now()
 	rows := make([]dialog.RegisterRow, 0, len(complaints))
@@ -89,7 +97,7 @@ func runComplaints(ctx context.Context, env *Env, args []string) int {
 	case "list":
 		var picked []dialog.RegisterRow
 		for _, r := range rows {
-			if (*issuer == "" || r.Issuer == *issuer) && (*status == "" || r.Status == *status) && (!*overdue || r.OnTime == "no") {
+			if (*issuer == "" || r.Issuer == *issuer) && statusMatches(*status, r.Status) && (!*overdue || r.OnTime == "no") {
 				picked = append(picked, r)
 			}
 		}
@@ -152,9 +160,28 @@ func runComplaints(ctx context.Context, env *Env, args []string) int {
 	return exitOK
 }
 
+// caseStatuses are the statuses a case can have, in the order it meets them.
+var caseStatuses = []string{dialog.CaseSubmitted, dialog.CaseAcknowledged, dialog.CaseInProgress, dialog.CaseExtended, dialog.CaseDecided, dialog.CaseClosed}
+
+// statusMatches reports whether a case's status is the one asked for; open
+// asks for any the issuer has not yet answered with a decision.
+func statusMatches(want, status string) bool {
+	switch want {
+	case "":
+		return true
+	case "open":
+		return status != dialog.CaseDecided && status != dialog.CaseClosed
+	}
+	return status == want
+}
+
 // readRegister reads every complaint, from the data directory or, while a
 // server holds it, from the server.
 func readRegister(ctx context.Context, env *Env, dir string, key []byte) ([]dialog.Complaint, error) {
+	if _, err := os.Stat(dir); err != nil {
+		// Opening would create an empty store: say so instead.
+		return nil, fmt.Errorf("no data directory %s (set --data or OMBUD_DATA_DIR)", dir)
+	}
 	st, err := store.Open(dir, store.Options{EncryptionKey: key})
 	if errors.Is(err, store.ErrLocked) {
 		var out []dialog.Complaint
@@ -218,6 +245,22 @@ func showComplaint(w io.Writer, c dialog.Complaint, r dialog.RegisterRow) {
 		fmt.Fprintf(w, " (%d working days late)", r.WorkingDaysLate)
 	}
 	fmt.Fprintln(w)
+	if c.ClaimedBy != "" {
+		fmt.Fprintf(w, "Claimed by %s\n", c.ClaimedBy)
+	}
+	if c.ExtendedReason != "" {
+		fmt.Fprintf(w, "Holding reply: %s\n", strings.ReplaceAll(c.ExtendedReason, "\n", " "))
+	}
+	if d := c.Decision; d != nil {
+		fmt.Fprintf(w, "Decision: %s, by %s on %s", d.Outcome, d.By, d.At.UTC().Format("2006-01-02 15:04"))
+		if r.WorkingDaysToDecision > 0 {
+			fmt.Fprintf(w, ", %d working days after receipt", r.WorkingDaysToDecision)
+		}
+		fmt.Fprintf(w, "\n  %s\n", strings.ReplaceAll(d.Text, "\n", "\n  "))
+		if r.EscalationAdvice {
+			fmt.Fprintln(w, "  The consumer was told where to go next.")
+		}
+	}
 	for _, a := range c.Answers {
 		fmt.Fprintf(w, "  %s\n    %s\n", a.Question, strings.ReplaceAll(a.Display, "\n", "\n    "))
 	}

@@ -198,11 +198,18 @@ func TestHelp(t *testing.T) {
 		{[]string{"policy", "--help"}, "Usage: ombud policy"},
 		{[]string{"policy", "explain", "--help"}, "--received"},
 		{[]string{"help", "policy"}, "explain"},
+		{[]string{"help", "complaints"}, "Usage: ombud complaints list"},
+		{[]string{"complaints", "--help"}, "--status"},
+		{[]string{"help", "chat"}, "/attach"},
 	}
 	for _, tt := range tests {
 		got := run(t, nil, tt.args...)
 		if got.code != 0 || !strings.Contains(got.stdout, tt.want) {
 			t.Errorf("%v = %d %q, want 0 and %q", tt.args, got.code, got.stdout, tt.want)
+		}
+		// Help is help: no error line before it, no subcommand twice.
+		if got.stderr != "" || strings.Contains(got.stdout, "list list") {
+			t.Errorf("%v: stderr %q, stdout %q", tt.args, got.stderr, firstLine(got.stdout))
 		}
 	}
 	for _, args := range [][]string{{}, {"frobnicate"}, {"help", "frobnicate"}} {

@@ -100,6 +100,22 @@ func TestRegisterListShowStats(t *testing.T) {
 	if list.code != 0 || !strings.Contains(list.stdout, "1 case") || !strings.Contains(list.stdout, "2027-02-12 (ext.)") {
 		t.Errorf("list:\n%s%s", list.stdout, list.stderr)
 	}
+	open := run(t, env, "complaints", "list", "--status", "open")
+	if open.code != 0 || !strings.Contains(open.stdout, "4 cases") {
+		t.Errorf("list --status open:\n%s%s", open.stdout, open.stderr)
+	}
+	for _, bad := range [][]string{{"--status", "opne"}, {"--issuer", "amex"}} {
+		if got := run(t, env, append([]string{"complaints", "list"}, bad...)...); got.code != 2 || !strings.Contains(got.stderr, bad[1]) {
+			t.Errorf("list %v: %d %s", bad, got.code, got.stderr)
+		}
+	}
+	decided := run(t, env, "complaints", "show", "AXSE-2026-00005")
+	if !strings.Contains(decided.stdout, "Decision: partial, by Eva Ødegård") || !strings.Contains(decided.stdout, "Delvis rätt") {
+		t.Errorf("show does not give the decision:\n%s", decided.stdout)
+	}
+	if got := run(t, map[string]string{"OMBUD_DATA_DIR": filepath.Join(t.TempDir(), "none")}, "complaints", "list"); got.code == 0 || !strings.Contains(got.stderr, "no data directory") {
+		t.Errorf("list without a data directory: %d %s", got.code, got.stderr)
+	}
 	stats := run(t, env, "complaints", "stats")
 	for _, want := range []string{"Cases: 6", "amex-se", "By cause:", "A charge or purchase", "Decided on time: 2 of 2 (100%)", "Median working days to decision: 0"} {
 		if !strings.Contains(stats.stdout, want) {
