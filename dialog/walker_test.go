@@ -27,15 +27,22 @@ import (
 // or go test ./dialog -fuzz FuzzWalker. A failure names its seed, and
 // -walk.seed=S -walk.n=1 -v replays it with the transcript.
 var (
-	walkN    = flag.Int("walk.n", 400, "conversations the walker runs")
+	walkN    = flag.Int("walk.n", 0, "conversations the walker runs (default 400, or 80 under the race detector)")
 	walkSeed = flag.Uint64("walk.seed", 1, "seed of the walker's first conversation")
 )
 
 func TestWalker(t *testing.T) {
 	e := newEngine(t)
+	n := *walkN
+	if n == 0 {
+		n = 400
+		if raceDetector {
+			n = 80
+		}
+	}
 	var total walkStats
 	started := time.Now()
-	for i := 0; i < *walkN; i++ {
+	for i := 0; i < n; i++ {
 		seed := *walkSeed + uint64(i)
 		w := newWalker(e, seed)
 		if err := w.walk(); err != nil {
@@ -45,8 +52,8 @@ func TestWalker(t *testing.T) {
 		total.add(w.stats)
 	}
 	t.Logf("%d conversations, %d turns in %s: %d cases filed, %d old buttons refused, %d agent actions, %d timers, %d restarts, %d erasures",
-		*walkN, total.turns, time.Since(started).Round(time.Millisecond), total.filed, total.oldButtons, total.agent, total.timers, total.restarts, total.erasures)
-	if *walkN >= 200 && (total.filed == 0 || total.oldButtons == 0 || total.agent == 0 || total.timers == 0 || total.erasures == 0) {
+		n, total.turns, time.Since(started).Round(time.Millisecond), total.filed, total.oldButtons, total.agent, total.timers, total.restarts, total.erasures)
+	if n >= 80 && (total.filed == 0 || total.oldButtons == 0 || total.agent == 0 || total.timers == 0 || total.erasures == 0) {
 		t.Errorf("the walker never reached some paths: %+v", total)
 	}
 }

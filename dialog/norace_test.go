@@ -1,0 +1,5 @@
+//go:build !race
+
+package dialog
+
+const raceDetector = false
