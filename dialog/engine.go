@@ -206,6 +206,9 @@ func (t *turn) fitLanguage() bool {
 	if t.pol == nil || t.pol.Offers(t.s.Lang) {
 		return false
 	}
+	if t.s.OwnLang == "" {
+		t.s.OwnLang = t.s.Lang
+	}
 	if t.pol.Offers("en") {
 		t.s.Lang = "en"
 	} else {

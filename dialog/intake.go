@@ -142,6 +142,16 @@ func (t *turn) pushBack(p Position) {
 // handleConsumer runs a consumer's message, button or command.
 func (t *turn) handleConsumer() error {
 	t.s.Blocked = false // they wrote to us, so they can hear us again
+	if t.s.Issuer != "" && t.pol == nil && contains(draftStates, t.s.State) {
+		// The policy owner removed the issuer under a draft: its questions
+		// are gone, so the draft cannot be finished. Say so, and offer
+		// the companies there are.
+		t.sayKey("intake.issuer_gone", nil)
+		t.s.Issuer, t.s.Field, t.s.Answers, t.s.Back, t.s.Sources = "", "", nil, nil, nil
+		t.s.State = StateIssuer
+		t.prompt()
+		return nil
+	}
 	switch t.in.Kind {
 	case InputCommand:
 		return t.command(t.in.Command, cleanText(t.in.Arg))
@@ -169,9 +179,16 @@ func (t *turn) handleConsumer() error {
 	if t.in.Edited {
 		return t.applyEdit()
 	}
+	if t.in.Attachment != nil && contains(draftStates, t.s.State) && !t.asksForFiles() {
+		// Only an attachments question or the filed case keeps a file:
+		// say so rather than let it go unnoticed.
+		t.reprompt(&invalid{key: "validate.not_attachment"})
+		return nil
+	}
 
 	switch t.s.State {
 	case StateNew, StateCancelled, StateParked:
+		t.fileNotKept()
 		return t.greet("")
 	case StateSubmitted:
 		return t.caseMessage()
@@ -267,15 +284,28 @@ func (t *turn) greet(issuer string) error {
 	t.s.Issuer, t.pol = "", nil
 	t.s.Field, t.s.Contacted, t.s.FirstComplaint, t.s.PriorAnswer = "", false, policies.Date{}, ""
 	t.s.Answers, t.s.Back, t.s.Sources = nil, nil, nil
-	if !t.s.LangChosen {
-		// The last issuer may have moved the conversation to its
-		// language; a new complaint starts in the consumer's own.
-		t.s.Lang = t.e.Catalog.Match(t.in.Lang)
-	}
+	t.ownLanguage()
 	if issuer != "" {
 		t.chooseIssuer(issuer)
 	}
 	return t.fire(evGreet)
+}
+
+// fileNotKept tells the consumer, in the language of the greeting that
+// follows, that a file sent before any complaint was started is not kept.
+func (t *turn) fileNotKept() {
+	if t.in.Attachment != nil {
+		t.ownLanguage()
+		t.sayKey("validate.not_attachment", nil)
+	}
+}
+
+// ownLanguage goes back to the consumer's own language when the last
+// issuer moved the conversation to its own: a new complaint starts in it.
+func (t *turn) ownLanguage() {
+	if t.s.OwnLang != "" {
+		t.s.Lang, t.s.OwnLang = t.s.OwnLang, ""
+	}
 }
 
 // draftStarted reports whether the consumer has written anything into the
@@ -359,6 +389,15 @@ func (t *turn) missingField() string {
 		}
 	}
 	return ""
+}
+
+// asksForFiles reports whether the current question takes files.
+func (t *turn) asksForFiles() bool {
+	if t.pol == nil || (t.s.State != StateField && t.s.State != StateEditing) {
+		return false
+	}
+	f, ok := t.pol.Field(t.s.Field)
+	return ok && f.Type == policies.FieldAttachments
 }
 
 // answerField takes the answer to the current field and moves on.

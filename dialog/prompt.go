@@ -286,7 +286,7 @@ func (t *turn) setLanguage(lang string) {
 		t.sayKey("language.not_offered", map[string]any{"Languages": t.languageNames(offered)})
 		return
 	}
-	t.s.Lang, t.s.LangChosen = lang, true
+	t.s.Lang, t.s.LangChosen, t.s.OwnLang = lang, true, ""
 	if t.s.State == StateSubmitted && t.c != nil && t.c.Lang != lang {
 		// The case follows: the agents answer, and Ombud writes about it,
 		// in the language the consumer now reads.

@@ -39,9 +39,13 @@ type Session struct {
 	Lang    string `json:"lang"`
 	// LangChosen: the consumer picked the language, so the platform's
 	// language code no longer overrides it.
-	LangChosen bool   `json:"lang_chosen,omitempty"`
-	State      string `json:"state"`
-	Issuer     string `json:"issuer,omitempty"`
+	LangChosen bool `json:"lang_chosen,omitempty"`
+	// OwnLang is the consumer's own language while the conversation is in
+	// an issuer's instead, because the issuer's rules are not in theirs; a
+	// new complaint goes back to it.
+	OwnLang string `json:"own_lang,omitempty"`
+	State   string `json:"state"`
+	Issuer  string `json:"issuer,omitempty"`
 	// Field is the policy field being asked in StateField or StateEditing.
 	Field string `json:"field,omitempty"`
 	// Contacted: the consumer has already been in touch with the issuer.

@@ -245,6 +245,7 @@ func caseSummary(c *Complaint) string {
 // and its agents. Once an agent owns the case the bot stays quiet.
 func (t *turn) caseMessage() error {
 	if t.c == nil || t.c.Erased { // the case's data is gone: start afresh
+		t.fileNotKept()
 		return t.greet("")
 	}
 	if t.in.Data != "" { // a button of this state that means nothing here
@@ -255,7 +256,7 @@ func (t *turn) caseMessage() error {
 		t.sayKey("validate.too_long", map[string]any{"Max": defaultLongTextMax})
 		return nil
 	}
-	if t.c.Status == CaseClosed && t.c.Rating > 0 && t.c.RatingComment == "" && cleanText(t.in.Text) != "" {
+	if t.c.Status == CaseClosed && t.c.Rating > 0 && t.c.RatingComment == "" && cleanText(t.in.Text) != "" && t.in.Attachment == nil {
 		t.c.RatingComment, t.caseChanged = cleanText(t.in.Text), true
 		t.sayKey("case.rating_comment_saved", nil)
 		return nil

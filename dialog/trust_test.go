@@ -364,3 +364,52 @@ func texts(outs []Output) string {
 	}
 	return b.String()
 }
+
+// A file sent where no question takes one is refused with a word, never
+// dropped unnoticed: at the review, before a complaint, after a rating.
+func TestFilesAreKeptOrRefusedAloud(t *testing.T) {
+	file := Input{Kind: InputMessage, Text: "kvitto", Attachment: &Attachment{FileID: "f9", Name: "kvitto.pdf", Size: 100}}
+	h := newHarness(t, "en", dec18)
+	h.run(file)
+	h.want(StatePrivacy, "validate.not_attachment")
+	h.fileStraightAway("klarna-dk") // Klarna asks for no files
+	for h.s.State == StateField {
+		f, _ := h.policy().Field(h.s.Field)
+		h.answer(goodAnswer(f))
+	}
+	h.run(file)
+	h.want(StateReview, "validate.not_attachment")
+
+	h = filed(t, "billender", "en")
+	h.agent(ActionDecide, OutcomeUpheld, "Refunded.")
+	h.agent(ActionClose, "", "")
+	h.press(prefixRate + h.c.ID + ":5")
+	h.run(file)
+	if h.c.RatingComment != "" {
+		t.Errorf("a file's caption became the rating comment: %q", h.c.RatingComment)
+	}
+	var toDesk bool
+	for _, o := range h.agents() {
+		toDesk = toDesk || (o.Attachment != nil && o.Attachment.Name == "kvitto.pdf")
+	}
+	if !toDesk {
+		t.Errorf("a file sent after the rating did not reach the case: %s", keys(h.out))
+	}
+}
+
+// A policy owner removing an issuer under a draft: the consumer is told
+// and offered the companies there are.
+func TestIssuerRemovedUnderADraft(t *testing.T) {
+	h := newHarness(t, "en", dec18)
+	h.fileStraightAway("klarna-dk")
+	edited := editedPolicies(t) // without klarna-dk
+	h.e.Policies = func() *policies.Set { return edited }
+	h.say("Anna")
+	h.want(StateIssuer, "intake.issuer_gone")
+	if h.s.Issuer != "" || h.s.Answers != nil {
+		t.Errorf("the draft to a removed issuer was kept: %s %v", h.s.Issuer, h.s.Answers)
+	}
+	if rows := h.consumer()[len(h.consumer())-1].Buttons; len(rows) != 4 {
+		t.Errorf("company list after removal has %d rows, want 4", len(rows))
+	}
+}

@@ -33,6 +33,7 @@ var (
 
 func TestWalker(t *testing.T) {
 	e := newEngine(t)
+	edited := editedPolicies(t)
 	n := *walkN
 	if n == 0 {
 		n = 400
@@ -44,15 +45,15 @@ func TestWalker(t *testing.T) {
 	started := time.Now()
 	for i := 0; i < n; i++ {
 		seed := *walkSeed + uint64(i)
-		w := newWalker(e, seed)
+		w := newWalker(e, edited, seed)
 		if err := w.walk(); err != nil {
 			t.Fatalf("seed %d, turn %d: %v\ntranscript (replay with -walk.seed=%d -walk.n=1):\n%s",
 				seed, w.stats.turns, err, seed, w.transcript())
 		}
 		total.add(w.stats)
 	}
-	t.Logf("%d conversations, %d turns in %s: %d cases filed, %d old buttons refused, %d agent actions, %d timers, %d restarts, %d erasures",
-		n, total.turns, time.Since(started).Round(time.Millisecond), total.filed, total.oldButtons, total.agent, total.timers, total.restarts, total.erasures)
+	t.Logf("%d conversations, %d turns in %s: %d cases filed, %d old buttons refused, %d agent actions, %d timers, %d restarts, %d policy reloads, %d erasures",
+		n, total.turns, time.Since(started).Round(time.Millisecond), total.filed, total.oldButtons, total.agent, total.timers, total.restarts, total.reloads, total.erasures)
 	if n >= 80 && (total.filed == 0 || total.oldButtons == 0 || total.agent == 0 || total.timers == 0 || total.erasures == 0) {
 		t.Errorf("the walker never reached some paths: %+v", total)
 	}
@@ -60,18 +61,56 @@ func TestWalker(t *testing.T) {
 
 func FuzzWalker(f *testing.F) {
 	e := newEngine(f)
+	edited := editedPolicies(f)
 	f.Add(uint64(1))
 	f.Add(uint64(424242))
 	f.Fuzz(func(t *testing.T, seed uint64) {
-		w := newWalker(e, seed)
+		w := newWalker(e, edited, seed)
 		if err := w.walk(); err != nil {
 			t.Fatalf("seed %d, turn %d: %v\n%s", seed, w.stats.turns, err, w.transcript())
 		}
 	})
 }
 
+// editedPolicies is the bundled set as a policy owner might change it under
+// running conversations: American Express Sweden asks one question less
+// and Billender one more, and Klarna Denmark is gone.
+func editedPolicies(t testing.TB) *policies.Set {
+	t.Helper()
+	files, err := policies.ReadFiles(policies.Bundled(), policies.BundledDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []policies.File
+	for _, f := range files {
+		text := string(f.Data)
+		switch {
+		case strings.HasSuffix(f.Name, "klarna-dk.yaml"):
+			continue
+		case strings.HasSuffix(f.Name, "amex-se.yaml"):
+			start := strings.Index(text, "  - id: case_number\n")
+			end := strings.Index(text, "  - id: description\n")
+			text = text[:start] + text[end:]
+		case strings.HasSuffix(f.Name, "billender.yaml"):
+			text = strings.Replace(text, "fields:\n", `fields:
+  - id: customer_number
+    type: text
+    required: true
+    prompt: {sv: "Vilket kundnummer har du?", en: "What is your customer number?"}
+    help: {sv: "Det står på avin.", en: "It is on the invoice."}
+`, 1)
+		}
+		kept = append(kept, policies.File{Name: f.Name, Data: []byte(text)})
+	}
+	set, problems := policies.Check(kept)
+	if set == nil {
+		t.Fatalf("edited policies: %v", problems)
+	}
+	return set
+}
+
 type walkStats struct {
-	turns, filed, oldButtons, agent, timers, restarts, erasures int
+	turns, filed, oldButtons, agent, timers, restarts, erasures, reloads int
 }
 
 func (s *walkStats) add(o walkStats) {
@@ -82,12 +121,17 @@ func (s *walkStats) add(o walkStats) {
 	s.timers += o.timers
 	s.restarts += o.restarts
 	s.erasures += o.erasures
+	s.reloads += o.reloads
 }
 
 // walker is one consumer's conversation and the store around it, kept as
 // the bot keeps it.
 type walker struct {
-	e     *Engine
+	e *Engine
+	// sets are the policy sets the walker switches between, as a server
+	// reloads an edited folder; set is the one in force.
+	sets  [2]*policies.Set
+	set   int
 	rng   *rand.Rand
 	now   time.Time
 	lang  string // the platform's language code
@@ -108,10 +152,11 @@ type walker struct {
 
 var walkLangs = []string{"sv", "sv-SE", "da", "da-DK", "en", "en-GB", "nb", "de", ""}
 
-func newWalker(e *Engine, seed uint64) *walker {
+func newWalker(e *Engine, edited *policies.Set, seed uint64) *walker {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	return &walker{
-		e: e, rng: rng,
+	own := *e
+	w := &walker{
+		e: &own, rng: rng, sets: [2]*policies.Set{e.Policies(), edited},
 		now:    time.Date(2026, time.Month(1+rng.IntN(12)), 1+rng.IntN(28), rng.IntN(24), rng.IntN(60), 0, 0, time.UTC),
 		lang:   walkLangs[rng.IntN(len(walkLangs))],
 		s:      Session{Channel: "walk", Chat: "c1"},
@@ -119,6 +164,8 @@ func newWalker(e *Engine, seed uint64) *walker {
 		timers: map[string][]Timer{},
 		seq:    map[string]int{},
 	}
+	own.Policies = func() *policies.Set { return w.sets[w.set] }
+	return w
 }
 
 func (w *walker) transcript() string {
@@ -202,6 +249,11 @@ func (w *walker) step() error {
 	case r < 95:
 		return w.fireTimer()
 	case r < 97:
+		if w.rng.IntN(4) == 0 {
+			w.set = 1 - w.set
+			w.stats.reloads++
+			w.logf("-- policies reloaded: set %d", w.set)
+		}
 		return w.restart()
 	default:
 		if len(w.rating) > 0 {
@@ -670,6 +722,26 @@ func (w *walker) check(in Input, before Session, beforeCases map[string]Complain
 	}
 	if consumerTurn && len(toConsumer) == 0 && res.Privacy == "" && !humanHeard {
 		return fmt.Errorf("the consumer got no answer")
+	}
+
+	// A file is kept (in an answer or the case) or the consumer is told.
+	if in.Attachment != nil && consumerTurn && !in.Edited {
+		kept := false
+		for _, a := range w.s.Answers {
+			for _, f := range a.Attachments {
+				kept = kept || f == *in.Attachment
+			}
+		}
+		for _, o := range res.Outputs {
+			kept = kept || (o.Attachment != nil && *o.Attachment == *in.Attachment)
+		}
+		told := false
+		for _, o := range toConsumer {
+			told = told || o.Key == "validate.not_attachment" || o.Key == "validate.file_too_large" || o.Key == "intake.old_button"
+		}
+		if !kept && !told && res.Privacy == "" {
+			return fmt.Errorf("a file was dropped without a word: %s", keys(res.Outputs))
+		}
 	}
 
 	// An old or forged button changes nothing but says so.
