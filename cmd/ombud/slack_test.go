@@ -116,6 +116,14 @@ func TestServeWithSlackDesk(t *testing.T) {
 	if len(got) != 1 || !strings.Contains(got[0].Text, "Eva") || !strings.Contains(got[0].Text, "Vi tittar på det & återkommer inom kort.") {
 		t.Fatalf("consumer got %v", texts(got))
 	}
+	// The reply answered the consumer: the header says so, unasked.
+	if !sl.Wait(10*time.Second, func() bool {
+		m, _ := sl.Message("C1", root.TS)
+		return strings.Contains(m.Blocks, "acknowledged")
+	}) {
+		m, _ := sl.Message("C1", root.TS)
+		t.Errorf("header not redrawn after the agent's reply: %s", m.Blocks)
+	}
 
 	// An internal note and Ombud's own messages never reach the consumer.
 	note := event(t, "Ev2", map[string]any{"type": "message", "user": "U1", "channel": "C1", "ts": "1800000000.000200", "thread_ts": root.TS, "text": "note: ring butiken först"})
@@ -219,11 +227,20 @@ func TestServeWithSlackSocketMode(t *testing.T) {
 			t.Fatalf("envelope %s not acknowledged", env)
 		}
 	}
-	if !tg.Wait(10*time.Second, func() bool { return len(tg.SentTo(chat)) > before }) {
-		t.Fatal("the reply did not reach the consumer")
+	// A later reply on the same case is handled after the redelivery, so
+	// once it has reached the consumer a wrongly handled duplicate would
+	// have too.
+	payload["event_id"] = "EvS2"
+	payload["event"].(map[string]any)["ts"] = "1800000002.000100"
+	payload["event"].(map[string]any)["text"] = "Vi vender tilbage."
+	if err := sl.SendEnvelope("env-3", "events_api", payload); err != nil {
+		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond) // let a wrongly handled redelivery show; not a timing assertion
-	if got := tg.SentTo(chat)[before:]; len(got) != 1 || !strings.Contains(got[0].Text, "Jonas") || !strings.Contains(got[0].Text, "Vi kigger på sagen.") {
+	if !tg.Wait(10*time.Second, func() bool { return len(tg.SentTo(chat)) >= before+2 }) {
+		t.Fatalf("the replies did not reach the consumer: %v", texts(tg.SentTo(chat)[before:]))
+	}
+	got := tg.SentTo(chat)[before:]
+	if len(got) != 2 || !strings.Contains(got[0].Text, "Jonas") || !strings.Contains(got[0].Text, "Vi kigger på sagen.") || !strings.Contains(got[1].Text, "Vi vender tilbage.") {
 		t.Errorf("consumer got %v", texts(got))
 	}
 }
