@@ -69,6 +69,14 @@ func (f sendFunc) Send(ctx context.Context, out dialog.Output) error { return f(
 // Run talks until the input ends or ctx is cancelled. Inputs are durable
 // before they are handled, so a killed process loses nothing.
 func (c *Chat) Run(ctx context.Context) error {
+	err := c.run(ctx)
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return nil // Ctrl-C mid-turn: what was typed is in the inbox, for the next start
+	}
+	return err
+}
+
+func (c *Chat) run(ctx context.Context) error {
 	existing, err := c.session()
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -467,4 +468,42 @@ func TestServeKilledInABurst(t *testing.T) {
 		t.Errorf("%d repeated replies; at most the sends in flight at the kill may repeat", repeats)
 	}
 	t.Logf("killed after %d of %d replies; %d replies repeated after the restart", killedAt, want, repeats)
+}
+
+// One consumer files with every issuer in turn, in one Telegram chat: each
+// complaint goes to the company chosen for it, with its own case number,
+// and /status lists them all.
+func TestServeFilesWithEveryIssuerInOneChat(t *testing.T) {
+	tg := newFake(t)
+	tg.AddFile("doc-kvitto.pdf", []byte("%PDF-1.4 kvitto"))
+	serveInProcess(t, tg, t.TempDir(), nil)
+	const chat = 5150
+	prefixes := map[string]string{"amex-dk": "AXDK", "amex-se": "AXSE", "billender": "BIL", "inkassogram": "INK", "klarna-dk": "KLDK"}
+	var cases []string
+	for _, issuer := range []string{"amex-dk", "klarna-dk", "amex-se", "billender", "inkassogram"} {
+		for _, s := range tgScript(t, issuer) {
+			do(t, tg, chat, "en", s)
+		}
+		sent := tg.SentTo(chat)
+		receipt := sent[len(sent)-1].Text
+		id := regexp.MustCompile(`[A-Z]+-2026-\d{5}`).FindString(receipt)
+		if !strings.HasPrefix(id, prefixes[issuer]+"-") {
+			t.Fatalf("a complaint to %s was filed as %q:\n%s", issuer, id, receipt)
+		}
+		cases = append(cases, id)
+	}
+	do(t, tg, chat, "en", step{text: "/status"})
+	if !tg.Wait(10*time.Second, func() bool {
+		sent := tg.SentTo(chat)
+		return strings.Contains(sent[len(sent)-1].Text, "Your other complaints")
+	}) {
+		t.Fatalf("/status did not list the other complaints: %v", texts(tg.SentTo(chat)))
+	}
+	sent := tg.SentTo(chat)
+	status := sent[len(sent)-2].Text + "\n" + sent[len(sent)-1].Text
+	for _, id := range cases {
+		if !strings.Contains(status, id) {
+			t.Errorf("/status does not show %s:\n%s", id, status)
+		}
+	}
 }
