@@ -143,16 +143,20 @@ var (
 	amountNum  = regexp.MustCompile(`\d[\d\s.,' ]*`)
 )
 
-// todayWords are answers that mean "today" in the three languages.
-var todayWords = map[string]bool{"today": true, "idag": true, "i dag": true}
+// dayWords are answers that name a day relative to today, in the three
+// languages: days after today (0 today, -1 yesterday).
+var dayWords = map[string]int{
+	"today": 0, "idag": 0, "i dag": 0,
+	"yesterday": -1, "igår": -1, "i går": -1,
+}
 
 // parseDay reads a date as 2026-11-27, or day first as 27/11/2026,
 // 27.11.2026 or 27-11-2026, as Nordic consumers write it. Dates that do
 // not exist (31/02) are refused.
 func parseDay(s string, today policies.Date) (policies.Date, bool) {
 	s = strings.ToLower(strings.TrimSpace(s))
-	if todayWords[s] {
-		return today, true
+	if days, ok := dayWords[s]; ok {
+		return today.AddDays(days), true
 	}
 	var y, m, d string
 	if p := isoDay.FindStringSubmatch(s); p != nil {

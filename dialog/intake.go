@@ -43,6 +43,9 @@ const (
 	dataDone     = "done"
 	dataSubmit   = "submit"
 	dataCancel   = "cancel"
+	// dataKeepAnswer keeps the answer a question has, asked again after
+	// /back or from the review.
+	dataKeepAnswer = "keep"
 
 	prefixIssuer = "issuer:"
 	prefixPrior  = "prior:"
@@ -412,6 +415,11 @@ func (t *turn) answerField() error {
 		return nil
 	}
 	switch {
+	case t.in.Data == dataKeepAnswer:
+		if _, answered := t.s.Answers[f.ID]; !answered {
+			t.reprompt(&invalid{key: "validate.required"})
+			return nil
+		}
 	case t.in.Data == dataSkip && !f.Required:
 		t.setAnswer(f.ID, Answer{Skipped: true})
 	case f.Type == policies.FieldAttachments:

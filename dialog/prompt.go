@@ -126,6 +126,9 @@ func (t *turn) promptField() {
 	if !f.Required && f.Type != policies.FieldAttachments {
 		rows = append(rows, []Button{t.button("button.skip", dataSkip)})
 	}
+	if a, ok := t.s.Answers[f.ID]; ok && !a.Skipped && f.Type != policies.FieldAttachments {
+		rows = append(rows, []Button{t.button("button.keep_answer", dataKeepAnswer)})
+	}
 	t.say("intake.question", b.String(), rows...)
 }
 

@@ -413,3 +413,24 @@ func TestIssuerRemovedUnderADraft(t *testing.T) {
 		t.Errorf("company list after removal has %d rows, want 4", len(rows))
 	}
 }
+
+// A question asked again after /back offers to keep its answer, so going
+// back to look never means typing it again.
+func TestKeepTheAnswerAfterBack(t *testing.T) {
+	h := newHarness(t, "en", dec18)
+	h.fileStraightAway("amex-dk")
+	h.answer(goodAnswer(h.policy().Fields[0]))
+	h.say("I was charged twice for one hotel night in Aarhus.")
+	asked := h.s.Field
+	h.cmd(CommandBack, "")
+	described := h.s.Field
+	h.press(dataKeepAnswer)
+	if h.s.Field != asked || h.s.Answers[described].Value != "I was charged twice for one hotel night in Aarhus." {
+		t.Errorf("keep moved to %s with %+v", h.s.Field, h.s.Answers[described])
+	}
+	// Yesterday is a date.
+	h.say("yesterday")
+	if got := h.s.Answers[asked].Value; got != "2026-12-17" {
+		t.Errorf("yesterday = %q, want 2026-12-17", got)
+	}
+}
