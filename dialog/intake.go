@@ -628,11 +628,26 @@ func (t *turn) back() {
 	}
 	p := t.s.Back[len(t.s.Back)-1]
 	t.s.Back = t.s.Back[:len(t.s.Back)-1]
+	for p.Field != "" && !t.asked(p.Field) && len(t.s.Back) > 0 {
+		// A question the policy no longer asks, or no longer asks of
+		// this consumer: go back past it.
+		p = t.s.Back[len(t.s.Back)-1]
+		t.s.Back = t.s.Back[:len(t.s.Back)-1]
+	}
 	t.s.State, t.s.Field = p.State, p.Field
 	if p.State == StateIssuer { // choosing again: the list must show
 		t.s.Issuer, t.pol = "", nil
 	}
 	t.prompt()
+}
+
+// asked reports whether the policy asks field id of this consumer.
+func (t *turn) asked(id string) bool {
+	if t.pol == nil {
+		return false
+	}
+	f, ok := t.pol.Field(id)
+	return ok && t.applicable(f)
 }
 
 // resume asks the current question again, as after a restart.

@@ -100,7 +100,12 @@ func (t *turn) promptFirstStep() {
 func (t *turn) promptField() {
 	f, ok := t.pol.Field(t.s.Field)
 	if !ok {
-		return
+		// The policy changed under the draft: its questions start again,
+		// keeping the answers that still fit.
+		t.s.Field = t.firstField()
+		if f, ok = t.pol.Field(t.s.Field); !ok {
+			return
+		}
 	}
 	n, total := t.fieldNumber(f.ID)
 	var b strings.Builder
