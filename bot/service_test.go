@@ -268,6 +268,10 @@ func answerFor(t testing.TB, f *fixture) dialog.Input {
 		return dialog.Input{Kind: dialog.InputChoice, Data: "skip"}
 	case policies.FieldDate:
 		return dialog.Input{Kind: dialog.InputMessage, Text: "2026-12-01"}
+	case policies.FieldAmount:
+		return dialog.Input{Kind: dialog.InputMessage, Text: "1 250 kr"}
+	case policies.FieldEmail:
+		return dialog.Input{Kind: dialog.InputMessage, Text: "anna@example.dk"}
 	case policies.FieldText:
 		return dialog.Input{Kind: dialog.InputMessage, Text: "Aarhus"}
 	}

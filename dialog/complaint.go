@@ -1,6 +1,7 @@
 package dialog
 
 import (
+	"math"
 	"time"
 
 	"ombud/policies"
@@ -90,6 +91,38 @@ type CaseDeadline struct {
 	ExtendedEnds *time.Time     `json:"extended_ends,omitempty"`
 	Met          bool           `json:"met,omitempty"`
 	Breached     bool           `json:"breached,omitempty"`
+	// Unit and ExtendedUnit are what the periods count: working_days,
+	// calendar_days, hours or years. Empty in cases filed before they were
+	// kept: working days, or hours when ByHour.
+	Unit         string `json:"unit,omitempty"`
+	ExtendedUnit string `json:"extended_unit,omitempty"`
+}
+
+// Left is how much time deadline d of the case has left at now, in the
+// deadline's own unit: working days counted on pol's calendar, calendar
+// days, or hours, rounded up; 0 on the last day (or in the last hour's
+// part), negative once it has passed. pol may be nil for calendar days and
+// hours; working days then count as calendar days.
+func (c Complaint) Left(d CaseDeadline, pol *policies.Policy, now time.Time) (n int, unit string) {
+	due, ends := c.activeEnds(d)
+	unit = d.Unit
+	if c.ExtendedReason != "" && d.Extended != nil && d.ExtendedUnit != "" {
+		unit = d.ExtendedUnit
+	}
+	switch {
+	case unit == "hours" || (unit == "" && d.ByHour):
+		if !now.Before(ends) {
+			return -1, "hours"
+		}
+		return int(math.Ceil(ends.Sub(now).Hours())), "hours"
+	case unit == "calendar_days" || unit == "years" || pol == nil:
+		today := policies.DateOf(now, time.UTC)
+		if pol != nil {
+			today = pol.Clock().LocalDate(now)
+		}
+		return int(due.Time(time.UTC).Sub(today.Time(time.UTC)).Hours() / 24), "calendar_days"
+	}
+	return pol.Clock().WorkingDaysLeft(now, due), "working_days"
 }
 
 // Decision is the issuer's answer to the complaint.

@@ -337,7 +337,7 @@ func (t *turn) chooseIssuer(id string) bool {
 	t.s.Issuer, t.pol = id, p
 	if t.fitLanguage() {
 		t.sayKey("language.switched", map[string]any{
-			"Issuer": t.issuerName(), "Languages": t.languageNames(p.Languages), "To": t.text("lang."+t.s.Lang, nil)})
+			"Issuer": t.issuerName(), "Languages": t.languageNames(p.Languages), "To": t.text("langname."+t.s.Lang, nil)})
 	}
 	return true
 }

@@ -9,12 +9,24 @@ import (
 	"ombud/policies"
 )
 
+// ExplainOptions says how Explain shows a ladder.
+type ExplainOptions struct {
+	// Today is the day the ladder is read: a consumer's limit before it
+	// has passed, and is shown so. The zero Date shows every limit as
+	// ahead.
+	Today policies.Date
+	// Sources prints where each fact comes from, when it was checked, and
+	// what a person must still confirm, for policy owners.
+	Sources bool
+}
+
 // Explain writes a policy's whole ladder with its dates, in the printer's
 // language: policy text from the policy, framing from the catalogs. It is
 // what "ombud policy explain" prints.
-func Explain(w io.Writer, pr *locales.Printer, pol *policies.Policy, plan policies.Plan) {
+func Explain(w io.Writer, pr *locales.Printer, pol *policies.Policy, plan policies.Plan, opts ExplainOptions) {
 	lang := pr.Lang()
 	day := dayFormatter(pr, pol)
+	v := ladderView{today: opts.Today, sources: opts.Sources}
 	fmt.Fprintln(w, pr.Text("explain.title", map[string]any{"Issuer": pol.Name.In(lang)}))
 	fmt.Fprintln(w, pr.Text("explain.received", map[string]any{"Date": day(plan.ReceivedDate)}))
 	if plan.FirstComplaintAssumed {
@@ -24,17 +36,35 @@ func Explain(w io.Writer, pr *locales.Printer, pol *policies.Policy, plan polici
 	}
 	for i, s := range plan.Steps {
 		fmt.Fprintln(w)
-		io.WriteString(w, renderStep(pr, pol, i+1, s))
+		io.WriteString(w, renderStep(pr, pol, i+1, s, v))
 	}
 	if len(pol.Notes) > 0 {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, pr.Text("explain.notes", nil))
 		for _, n := range pol.Notes {
 			fmt.Fprintln(w, "- "+n.Text.In(lang))
+			if opts.Sources {
+				io.WriteString(w, sourceLines(pr, n.Source, 2))
+			}
 		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, pr.Text("explain.version", map[string]any{"Version": pol.Version}))
+	fmt.Fprintln(w, pr.Text("explain.version", map[string]any{"Version": pol.Version, "Reviewed": pol.Reviewed}))
+	if opts.Sources && pol.Source != "" {
+		fmt.Fprintln(w, pr.Text("explain.source", map[string]any{"Ref": pol.Source, "Checked": pol.Reviewed}))
+	}
+}
+
+// ladderView is what a rendering of the ladder knows besides the plan.
+type ladderView struct {
+	today   policies.Date
+	sources bool
+	// inForce are a filed case's dates that replace the plan's: its own
+	// deadlines as they stand (later after a holding reply), by id.
+	inForce map[string]policies.Date
+	// claim is what the consumer claims, when they said, to hold against
+	// each body's minimum.
+	claim *policies.Money
 }
 
 func dayFormatter(pr *locales.Printer, pol *policies.Policy) func(policies.Date) string {
@@ -49,7 +79,7 @@ func periodText(pr *locales.Printer, p policies.Period) string {
 
 // renderStep is one step of the ladder as numbered, indented lines: who,
 // what, how to reach them, when it applies, its conditions and its dates.
-func renderStep(pr *locales.Printer, pol *policies.Policy, n int, s policies.PlannedStep) string {
+func renderStep(pr *locales.Printer, pol *policies.Policy, n int, s policies.PlannedStep, v ladderView) string {
 	lang := pr.Lang()
 	day := dayFormatter(pr, pol)
 	var b strings.Builder
@@ -65,11 +95,14 @@ func renderStep(pr *locales.Printer, pol *policies.Policy, n int, s policies.Pla
 			line(3, pr.Text("explain.contact."+c.id, map[string]any{"Value": c.value}))
 		}
 	}
+	if v.sources {
+		b.WriteString(sourceLines(pr, s.Source, 3))
+	}
 
 	a := s.Applies
 	after := ""
 	if prev, ok := pol.Step(a.AfterStep); ok {
-		after = prev.Who.In(lang)
+		after = prev.InSentence(lang)
 	}
 	if a.Always {
 		line(3, pr.Text("explain.applies.always", nil))
@@ -77,25 +110,51 @@ func renderStep(pr *locales.Printer, pol *policies.Policy, n int, s policies.Pla
 	if a.AfterRejection {
 		line(3, pr.Text("explain.applies.after_rejection", map[string]any{"Step": after}))
 	}
-	if s.NoAnswerBy != nil {
+	if a.AfterNoAgreement {
+		line(3, pr.Text("explain.applies.after_no_agreement", map[string]any{"Step": after}))
+	}
+	switch {
+	case s.NoAnswerBy != nil && a.NoAnswerWithin != nil:
 		line(3, pr.Text("explain.applies.no_answer", map[string]any{
 			"Step": after, "Period": periodText(pr, *a.NoAnswerWithin), "Date": day(s.NoAnswerBy.Date)}))
+	case s.NoAnswerBy != nil:
+		if d, ok := v.inForce[a.NoAnswerBy]; ok {
+			// A filed case: the date in force, whatever a holding reply did.
+			line(3, pr.Text("explain.applies.no_answer_by", map[string]any{"Step": after, "Date": day(d)}))
+		} else if s.NoAnswerByExtended != nil {
+			line(3, pr.Text("explain.applies.no_answer_by_extended", map[string]any{
+				"Step": after, "Date": day(s.NoAnswerBy.Date), "Extended": day(s.NoAnswerByExtended.Date)}))
+		} else {
+			line(3, pr.Text("explain.applies.no_answer_by", map[string]any{"Step": after, "Date": day(s.NoAnswerBy.Date)}))
+		}
 	}
-	if !a.Always && !a.AfterRejection && a.NoAnswerWithin == nil && after != "" {
+	if !a.Always && !a.AfterRejection && !a.AfterNoAgreement && a.NoAnswerWithin == nil && a.NoAnswerBy == "" && after != "" {
 		line(3, pr.Text("explain.applies.after_step", map[string]any{"Step": after}))
+	}
+	if v.sources {
+		b.WriteString(sourceLines(pr, a.Source, 3))
 	}
 
 	cond := s.Conditions
 	if cond.Fee != nil {
 		line(3, pr.Text("explain.fee", map[string]any{"Amount": pr.Money(cond.Fee.Amount, cond.Fee.Currency)}))
+		if v.sources {
+			b.WriteString(sourceLines(pr, cond.Fee.Source, 3))
+		}
 	}
-	if cond.MinAmount != nil {
-		line(3, pr.Text("explain.min_amount", map[string]any{"Amount": pr.Money(cond.MinAmount.Amount, cond.MinAmount.Currency)}))
+	if m := cond.MinAmount; m != nil {
+		line(3, pr.Text("explain.min_amount", map[string]any{"Amount": pr.Money(m.Amount, m.Currency)}))
+		if c := v.claim; c != nil && c.Currency == m.Currency && c.Amount < m.Amount {
+			line(3, pr.Text("explain.min_amount_below", map[string]any{"Claim": pr.Money(c.Amount, c.Currency), "Amount": pr.Money(m.Amount, m.Currency), "Body": s.InSentence(lang)}))
+		}
+		if v.sources {
+			b.WriteString(sourceLines(pr, m.Source, 3))
+		}
 	}
 	if len(cond.Languages) > 0 {
 		names := make([]string, len(cond.Languages))
 		for i, l := range cond.Languages {
-			names[i] = pr.Text("lang."+l, nil)
+			names[i] = pr.Text("langname."+l, nil)
 		}
 		line(3, pr.Text("explain.languages", map[string]any{"Languages": strings.Join(names, ", ")}))
 	}
@@ -104,6 +163,9 @@ func renderStep(pr *locales.Printer, pol *policies.Policy, n int, s policies.Pla
 	}
 	if note := cond.Note.In(lang); note != "" {
 		line(3, note)
+	}
+	if v.sources {
+		b.WriteString(sourceLines(pr, cond.Source, 3))
 	}
 
 	for _, d := range s.Deadlines {
@@ -114,6 +176,9 @@ func renderStep(pr *locales.Printer, pol *policies.Policy, n int, s policies.Pla
 		case d.Due.ByHour:
 			data["Time"] = day(d.Due.Date) + " " + d.Due.Ends.In(pol.Clock().Location()).Format("15:04")
 			line(3, pr.Text("explain.deadline.hours", data))
+		case d.Binds == "consumer" && !v.today.IsZero() && d.Due.Date.Before(v.today):
+			data["Date"], data["Body"] = day(d.Due.Date), s.InSentence(lang)
+			line(3, pr.Text("explain.deadline.consumer_passed", data))
 		case d.Binds == "consumer":
 			data["Date"] = day(d.Due.Date)
 			line(3, pr.Text("explain.deadline.consumer", data))
@@ -125,6 +190,22 @@ func renderStep(pr *locales.Printer, pol *policies.Policy, n int, s policies.Pla
 			line(3, pr.Text("explain.extension", map[string]any{
 				"Label": d.Extension.Label.In(lang), "Date": day(d.Extended.Date), "Period": periodText(pr, d.Extension.Period)}))
 		}
+		if v.sources {
+			b.WriteString(sourceLines(pr, d.Source, 3))
+		}
 	}
 	return b.String()
+}
+
+// sourceLines says where a fact comes from and what is left to confirm.
+func sourceLines(pr *locales.Printer, src *policies.Source, indent int) string {
+	if src == nil {
+		return ""
+	}
+	pad := strings.Repeat(" ", indent)
+	out := pad + pr.Text("explain.source", map[string]any{"Ref": src.Ref, "Checked": src.Checked}) + "\n"
+	if src.Confirm != "" {
+		out += pad + pr.Text("explain.confirm", map[string]any{"What": src.Confirm}) + "\n"
+	}
+	return out
 }

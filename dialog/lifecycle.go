@@ -286,12 +286,8 @@ func (t *turn) handleTimer() error {
 		if t.pol == nil || !t.now.Before(ends) {
 			break // late, as after downtime: the deadline's own timer reports it
 		}
-		left := t.pol.Clock().WorkingDaysLeft(t.now, due)
-		days := t.e.Catalog.Printer("en").Plural("deadline.working_days_left", left, nil)
-		if left == 0 {
-			days = t.e.Catalog.Printer("en").Text("deadline.due_today", nil)
-		}
-		t.tellAgents("agent.reminder", map[string]any{"Case": t.c.ID, "Label": agentLabel, "Date": due.String(), "Left": days})
+		t.tellAgents("agent.reminder", map[string]any{"Case": t.c.ID, "Label": agentLabel, "Date": due.String(),
+			"Left": t.e.LeftText(*t.c, d, t.pol, t.now)})
 	case TimerDue:
 		if t.now.Before(ends) {
 			return nil // the deadline moved (extended) after this timer was set

@@ -86,7 +86,7 @@ func (t *turn) promptFirstStep() {
 	plan := t.pol.Plan(t.now, policies.Date{})
 	for _, s := range plan.Steps {
 		if s.Kind == policies.KindFirstContact {
-			b.WriteString("\n\n" + strings.TrimRight(renderStep(t.pr(), t.pol, 1, s), "\n"))
+			b.WriteString("\n\n" + strings.TrimRight(renderStep(t.pr(), t.pol, 1, s, ladderView{today: t.today()}), "\n"))
 			break
 		}
 	}
@@ -307,7 +307,7 @@ func (t *turn) setLanguage(lang string) {
 func (t *turn) languageNames(langs []string) string {
 	names := make([]string, len(langs))
 	for i, l := range langs {
-		names[i] = t.text("lang."+l, nil)
+		names[i] = t.text("langname."+l, nil)
 	}
 	return strings.Join(names, ", ")
 }

@@ -5,8 +5,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
+	"ombud/locales"
 	"ombud/policies"
 )
 
@@ -47,8 +49,12 @@ func (t *turn) submit() error {
 		if !t.applicable(f) || !ok || a.Skipped {
 			continue
 		}
+		display := t.answerText(f, a)
+		if f.Mask {
+			display = maskTail(display)
+		}
 		c.Answers = append(c.Answers, FiledAnswer{
-			Field: f.ID, Question: f.Prompt.In(t.s.Lang), Value: a.Value, Display: t.answerText(f, a), Attachments: a.Attachments,
+			Field: f.ID, Question: f.Prompt.In(t.s.Lang), Value: a.Value, Display: display, Attachments: a.Attachments,
 		})
 		switch f.Register {
 		case "product":
@@ -75,6 +81,18 @@ func (t *turn) submit() error {
 		}
 	}
 	return nil
+}
+
+// maskTail hides the last four letters or digits of an answer the desk
+// need not see whole: "19850412-1234" shows as "19850412-****".
+func maskTail(s string) string {
+	r := []rune(s)
+	for i, n := len(r)-1, 0; i >= 0 && n < 4; i-- {
+		if unicode.IsLetter(r[i]) || unicode.IsDigit(r[i]) {
+			r[i], n = '*', n+1
+		}
+	}
+	return string(r)
 }
 
 // filedStep is the step a complaint is filed with: the issuer's first
@@ -106,9 +124,11 @@ func filedDeadlines(pol *policies.Policy, plan policies.Plan, lang string) []Cas
 			Step: step.ID, ID: d.ID, Kind: DeadlineAnswer, Label: d.Label.In(lang),
 			Due: d.Due.Date, Ends: d.Due.Ends, ByHour: d.Due.ByHour,
 		}
+		cd.Unit, _ = d.Period.Unit()
 		if d.Extended != nil {
 			ext, ends := d.Extended.Date, d.Extended.Ends
 			cd.Extended, cd.ExtendedEnds = &ext, &ends
+			cd.ExtendedUnit, _ = d.Extension.Period.Unit()
 		}
 		if d.Extension != nil || i == len(planned)-1 {
 			cd.Kind = DeadlineDecision
@@ -195,7 +215,7 @@ func (t *turn) receipt() {
 		}
 	}
 	b.WriteString("\n\n" + t.text("case.filed_next", map[string]any{"Issuer": t.issuerName()}))
-	b.WriteString("\n" + t.text("case.filed_version", map[string]any{"Version": c.PolicyVersion}))
+	b.WriteString("\n" + t.text("case.filed_version", map[string]any{"Reviewed": t.pol.Reviewed}))
 	t.say("case.filed", b.String())
 }
 
@@ -431,37 +451,79 @@ func (t *turn) caseStatus(c *Complaint, pol *policies.Policy) string {
 			if d.Met {
 				continue
 			}
-			due, _ := c.activeEnds(d)
-			left := pol.Clock().WorkingDaysLeft(t.now, due)
-			b.WriteString("\n" + t.deadlineLine(c, pol, d))
-			if left >= 0 {
-				b.WriteString(" (" + t.pr().Plural("deadline.working_days_left", left, nil) + ")")
-			} else {
-				b.WriteString(" (" + t.text("case.deadline_missed", nil) + ")")
-			}
+			b.WriteString("\n" + t.deadlineLine(c, pol, d) + " (" + leftText(t.pr(), *c, d, pol, t.now) + ")")
 		}
 	}
 	if c.Decision != nil {
-		b.WriteString("\n" + t.text("case.status_decision", map[string]any{"Outcome": t.text("outcome."+c.Decision.Outcome, nil)}))
+		b.WriteString("\n" + t.text("case.status_decision."+c.Decision.Outcome, nil))
 	}
 	return b.String()
 }
 
 // nextSteps is the rest of the ladder after the complaints function, with
 // the dates that bind the consumer: where to go when the answer is no or
-// never comes.
+// never comes. The case's own dates, as they stand, replace the planned
+// ones, and limits already passed are said to have passed.
 func (t *turn) nextSteps() string {
 	if t.pol == nil || t.c == nil {
 		return ""
 	}
 	_, idx := filedStep(t.pol)
 	plan := t.pol.Plan(t.c.ReceivedAt, t.c.FirstComplaint)
+	v := ladderView{today: t.today(), inForce: map[string]policies.Date{}, claim: claimOf(t.c, t.pol)}
+	for _, d := range t.c.Deadlines {
+		v.inForce[d.ID], _ = t.c.activeEnds(d)
+	}
 	var b strings.Builder
 	b.WriteString(t.text("case.next_steps", nil))
 	n := 0
 	for _, s := range plan.Steps[idx+1:] {
 		n++
-		b.WriteString("\n\n" + strings.TrimRight(renderStep(t.pr(), t.pol, n, s), "\n"))
+		b.WriteString("\n\n" + strings.TrimRight(renderStep(t.pr(), t.pol, n, s, v), "\n"))
 	}
 	return b.String()
+}
+
+// leftText says how long a deadline has left, in its own unit, in the
+// printer's language.
+func leftText(pr *locales.Printer, c Complaint, d CaseDeadline, pol *policies.Policy, now time.Time) string {
+	n, unit := c.Left(d, pol, now)
+	switch {
+	case n < 0:
+		return pr.Text("case.deadline_missed", nil)
+	case n == 0:
+		return pr.Text("deadline.due_today", nil)
+	case unit == "hours":
+		return pr.Plural("deadline.hours_left", n, nil)
+	case unit == "calendar_days":
+		return pr.Plural("deadline.days_left", n, nil)
+	}
+	return pr.Plural("deadline.working_days_left", n, nil)
+}
+
+// LeftText is leftText for the agents' desk, in English.
+func (e *Engine) LeftText(c Complaint, d CaseDeadline, pol *policies.Policy, now time.Time) string {
+	return leftText(e.Catalog.Printer("en"), c, d, pol, now)
+}
+
+// claimOf is what the consumer of c claims, from the policy's claim field,
+// in whole units; nil if they did not say.
+func claimOf(c *Complaint, pol *policies.Policy) *policies.Money {
+	for _, f := range pol.Fields {
+		if !f.Claim {
+			continue
+		}
+		for _, a := range c.Answers {
+			if a.Field != f.ID {
+				continue
+			}
+			// An amount is stored as "1250.00 SEK".
+			num, currency, ok := strings.Cut(a.Value, " ")
+			whole, _, _ := strings.Cut(num, ".")
+			if n, err := strconv.Atoi(whole); ok && err == nil {
+				return &policies.Money{Amount: n, Currency: currency}
+			}
+		}
+	}
+	return nil
 }

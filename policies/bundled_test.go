@@ -54,7 +54,7 @@ func TestBundledDeadlines(t *testing.T) {
 		want, wantExtended     string
 	}{
 		{"amex-se", "complaints", "decision", time.Date(2026, 12, 18, 12, 0, 0, 0, time.UTC), "2027-01-15", "2027-02-12"},
-		{"amex-dk", "complaints", "decision", time.Date(2026, 12, 18, 12, 0, 0, 0, time.UTC), "2027-01-14", "2027-02-11"},
+		{"amex-dk", "complaints", "decision", time.Date(2026, 12, 18, 12, 0, 0, 0, time.UTC), "2027-01-14", "2027-01-22"},
 		{"amex-dk", "complaints", "acknowledge", time.Date(2026, 12, 18, 12, 0, 0, 0, time.UTC), "2026-12-23", ""},
 		{"klarna-dk", "complaints", "decision", time.Date(2026, 12, 18, 12, 0, 0, 0, time.UTC), "2027-01-14", "2027-02-11"},
 		{"billender", "complaints", "decision", time.Date(2026, 12, 18, 12, 0, 0, 0, time.UTC), "2027-01-01", ""},

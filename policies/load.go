@@ -39,6 +39,7 @@ type Set struct {
 	byID     map[string]*Policy
 	ids      []string
 	warnings Problems
+	confirms Problems
 }
 
 // Get returns the policy with the given id.
@@ -61,6 +62,10 @@ func (s *Set) All() []*Policy {
 
 // Warnings are the lint findings that did not block the set.
 func (s *Set) Warnings() Problems { return s.warnings }
+
+// ToConfirm are the facts a person must still confirm (a source's
+// confirm); they do not block the set either.
+func (s *Set) ToConfirm() Problems { return s.confirms }
 
 // Load reads every .yaml and .yml file at the root of fsys and checks them
 // as one set. dir is the folder name used in problems. On any error it
@@ -111,11 +116,17 @@ func IsPolicyFile(name string) bool {
 // Check decodes, validates and lints files as one set and reports every
 // problem found. The Set is nil when any problem is an error.
 func Check(files []File) (*Set, Problems) {
+	return CheckAsOf(files, Date{})
+}
+
+// CheckAsOf is Check that also warns about sources checked longer ago
+// than their policy's review_every before today; the zero today skips it.
+func CheckAsOf(files []File, today Date) (*Set, Problems) {
 	var all Problems
 	set := &Set{byID: map[string]*Policy{}}
 	prefixes := map[string]string{}
 	for _, f := range files {
-		p, problems := checkFile(f)
+		p, problems := checkFile(f, today)
 		all = append(all, problems...)
 		if p == nil {
 			continue
@@ -138,13 +149,13 @@ func Check(files []File) (*Set, Problems) {
 		return nil, all
 	}
 	sort.Strings(set.ids)
-	set.warnings = all.Warnings()
+	set.warnings, set.confirms = all.Warnings(), all.Confirms()
 	return set, all
 }
 
 // checkFile decodes one file strictly, then validates and lints it. The
 // policy is nil when the file could not be decoded or has errors.
-func checkFile(f File) (*Policy, Problems) {
+func checkFile(f File, today Date) (*Policy, Problems) {
 	c := newChecker(f, nil)
 	if c.tabIndents() {
 		return nil, c.problems
@@ -183,6 +194,22 @@ func checkFile(f File) (*Policy, Problems) {
 		return nil, c.problems
 	}
 	p.clock = clock
+	if !today.IsZero() {
+		c.stale(&p, today)
+	}
+	for _, s := range p.Steps {
+		if s.Country == "" || s.Country == p.Country || p.bodyClocks[s.Country] != nil {
+			continue
+		}
+		bc, err := NewClock(s.Country, countryZone[s.Country], CalendarOptions{})
+		if err != nil { // validate has reported it
+			return nil, c.problems
+		}
+		if p.bodyClocks == nil {
+			p.bodyClocks = map[string]*Clock{}
+		}
+		p.bodyClocks[s.Country] = bc
+	}
 	return &p, c.problems
 }
 

@@ -211,7 +211,7 @@ func TestLintWarningsDoNotBlock(t *testing.T) {
 	edits := []edit{
 		{old: "description: {sv: Nämnden., en: The board.}", new: "description: {sv: Nämnden., en: Or use the ODR platform at https://ec.europa.eu/consumers/odr.}", want: "EU ODR platform", at: "description: {sv: Nämnden., en: Or use"},
 		{old: "    contact:\n      phone: 08-123 45 67\n", new: "    contact: {}\n", want: "has no address, email, phone or web", at: "contact: {}"},
-		{old: "period: {working_days: 15}\n        extension:\n          period: {working_days: 35}", new: "period: {working_days: 20}\n        extension:\n          period: {calendar_days: 35}", want: "longer than PSD2", at: "period: {working_days: 20}"},
+		{old: "period: {working_days: 15}\n        extension:\n          period: {working_days: 35}", new: "period: {working_days: 20}\n        extension:\n          period: {calendar_days: 60}", want: "longer than PSD2", at: "period: {working_days: 20}"},
 		{old: "requires_holding_reply: true", new: "requires_holding_reply: false", want: "set requires_holding_reply", at: "extension:"},
 	}
 	src, lines := apply(t, readMini(t), edits)
@@ -231,8 +231,8 @@ func TestLintWarningsDoNotBlock(t *testing.T) {
 			t.Errorf("no warning %q at line %d; got:\n%v", e.want, lines[i], warnings)
 		}
 	}
-	if !strings.Contains(warningsText(warnings), "PSD2 Art. 101 counts business days") {
-		t.Errorf("calendar-day extension of a PSD2 issuer not flagged:\n%v", warningsText(warnings))
+	if !strings.Contains(warningsText(warnings), "60 calendar_days may end after PSD2 Art. 101's 35 business days") {
+		t.Errorf("a calendar-day extension longer than PSD2's limit not flagged:\n%v", warningsText(warnings))
 	}
 	for _, w := range warnings {
 		if !strings.Contains(w.String(), ": warning: ") {

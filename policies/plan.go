@@ -18,9 +18,12 @@ type Plan struct {
 type PlannedStep struct {
 	Step
 	// NoAnswerBy is when the step opens at the latest because the previous
-	// step has not answered (Applies.NoAnswerWithin); nil otherwise.
-	NoAnswerBy *Due
-	Deadlines  []PlannedDeadline
+	// step has not answered (Applies.NoAnswerWithin or NoAnswerBy); nil
+	// otherwise. NoAnswerByExtended is the later date that applies instead
+	// once the previous step sent a holding reply, when it may.
+	NoAnswerBy         *Due
+	NoAnswerByExtended *Due
+	Deadlines          []PlannedDeadline
 }
 
 // PlannedDeadline is a deadline with its date.
@@ -44,6 +47,7 @@ func (p *Policy) Plan(received time.Time, firstComplaint Date) Plan {
 		plan.FirstComplaintAssumed = true
 	}
 	for _, s := range p.Steps {
+		clock := p.ClockFor(s) // the step's body counts its own deadlines
 		ps := PlannedStep{Step: s}
 		if s.Applies.NoAnswerWithin != nil {
 			due := clock.Due(received, *s.Applies.NoAnswerWithin)
@@ -70,8 +74,55 @@ func (p *Policy) Plan(received time.Time, firstComplaint Date) Plan {
 		}
 		plan.Steps = append(plan.Steps, ps)
 	}
+	// A step that opens when an earlier one misses its own deadline opens
+	// on that deadline's dates.
+	for i, ps := range plan.Steps {
+		id := ps.Applies.NoAnswerBy
+		if id == "" {
+			continue
+		}
+		if d, ok := plan.deadline(ps.Applies.AfterStep, id); ok && d.Dated {
+			due := d.Due
+			plan.Steps[i].NoAnswerBy, plan.Steps[i].NoAnswerByExtended = &due, d.Extended
+		}
+	}
 	return plan
 }
+
+// deadline finds a planned deadline by step and deadline id.
+func (p Plan) deadline(step, id string) (PlannedDeadline, bool) {
+	for _, s := range p.Steps {
+		if s.ID != step {
+			continue
+		}
+		for _, d := range s.Deadlines {
+			if d.ID == id {
+				return d, true
+			}
+		}
+	}
+	return PlannedDeadline{}, false
+}
+
+// ClockFor is the clock that counts step s's own deadlines: its body's
+// country's working days, in that country's time zone.
+func (p *Policy) ClockFor(s Step) *Clock {
+	if s.Country == "" || s.Country == p.Country {
+		return p.Clock()
+	}
+	if c, ok := p.bodyClocks[s.Country]; ok {
+		return c
+	}
+	c, err := NewClock(s.Country, countryZone[s.Country], CalendarOptions{})
+	if err != nil {
+		panic("policies: step " + s.ID + " of " + p.ID + " has no valid calendar: " + err.Error())
+	}
+	return c
+}
+
+// countryZone is each country's time zone, for the clocks of bodies in a
+// country other than the issuer's.
+var countryZone = map[string]string{Sweden: "Europe/Stockholm", Denmark: "Europe/Copenhagen"}
 
 // Clock is the policy's deadline clock: its country's calendar in its zone.
 // The loader sets it; a policy built in code gets one on first use.

@@ -12,6 +12,9 @@ type Policy struct {
 	// the date (YYYY-MM-DD) someone last checked the policy against it.
 	Source   string `yaml:"source,omitempty"`
 	Reviewed string `yaml:"reviewed,omitempty"`
+	// ReviewEvery is how long a fact's source stays fresh: policy check
+	// warns about facts checked longer ago. Unset means a year.
+	ReviewEvery *Period `yaml:"review_every,omitempty"`
 	// PSD2 marks a payment-service issuer: PSD2 Art. 101 binds it to
 	// answer within 15 working days, or 35 with a holding reply.
 	PSD2 bool `yaml:"psd2,omitempty"`
@@ -31,6 +34,9 @@ type Policy struct {
 	File    string `yaml:"-"`
 	Version string `yaml:"-"`
 	clock   *Clock
+	// bodyClocks count the deadlines of steps in another country, by
+	// country; the loader fills it, as it sets clock.
+	bodyClocks map[string]*Clock
 }
 
 // Text is a piece of consumer-facing text keyed by language code (sv, da, en).
@@ -72,14 +78,37 @@ const (
 
 // Step is one rung of the escalation ladder.
 type Step struct {
-	ID          string     `yaml:"id"`
-	Kind        string     `yaml:"kind"`
-	Who         Text       `yaml:"who"`
-	Description Text       `yaml:"description"`
-	Contact     Contact    `yaml:"contact"`
-	Applies     Applies    `yaml:"applies"`
-	Conditions  Conditions `yaml:"conditions,omitempty"`
-	Deadlines   []Deadline `yaml:"deadlines,omitempty"`
+	ID   string `yaml:"id"`
+	Kind string `yaml:"kind"`
+	Who  Text   `yaml:"who"`
+	// WhoInSentence is Who as it reads inside a sentence ("if the
+	// complaints manager says no"); unset, Who is used as it is.
+	WhoInSentence Text `yaml:"who_in_sentence,omitempty"`
+	Description   Text `yaml:"description"`
+	// Country is whose working days count the step's own deadlines: the
+	// country of the body that sets them (ARN's are Swedish, whoever the
+	// issuer). Unset means the policy's country.
+	Country    string     `yaml:"country,omitempty"`
+	Contact    Contact    `yaml:"contact"`
+	Applies    Applies    `yaml:"applies"`
+	Conditions Conditions `yaml:"conditions,omitempty"`
+	Deadlines  []Deadline `yaml:"deadlines,omitempty"`
+	// Source backs what the step says about its body: that it exists, what
+	// it hears, how to reach it. The issuer's own steps may rely on the
+	// policy's source.
+	Source *Source `yaml:"source,omitempty"`
+}
+
+// Source is where a fact told to consumers comes from, and when someone
+// last checked it there.
+type Source struct {
+	// Ref is a web address or a statute, such as "lag (1930:173) 2 §".
+	Ref string `yaml:"ref"`
+	// Checked is when the fact was last checked against Ref (YYYY-MM-DD).
+	Checked string `yaml:"checked"`
+	// Confirm, if set, is what a person must still confirm before the fact
+	// can be relied on; policy check lists it.
+	Confirm string `yaml:"confirm,omitempty"`
 }
 
 // Contact says how to reach a step. At least one channel is expected.
@@ -106,8 +135,17 @@ type Applies struct {
 	// AfterRejection: open once AfterStep rejected the complaint in whole or part.
 	AfterRejection bool `yaml:"after_rejection,omitempty"`
 	// NoAnswerWithin: open when AfterStep has not answered within this period
-	// of receiving the complaint.
+	// of receiving the complaint: a rule of this step's body (Det
+	// Finansielle Ankenævn's five weeks).
 	NoAnswerWithin *Period `yaml:"no_answer_within,omitempty"`
+	// NoAnswerBy: open when AfterStep has not answered by its own deadline
+	// of this id, as in force for the case (later after a holding reply).
+	NoAnswerBy string `yaml:"no_answer_by,omitempty"`
+	// AfterNoAgreement: open once AfterStep, a mediation, ended without an
+	// agreement. A mediation does not say no; it fails.
+	AfterNoAgreement bool `yaml:"after_no_agreement,omitempty"`
+	// Source backs the rule that opens the step.
+	Source *Source `yaml:"source,omitempty"`
 }
 
 // Conditions are what the consumer must meet or pay to use a step.
@@ -117,12 +155,15 @@ type Conditions struct {
 	Languages []string `yaml:"languages,omitempty"`
 	Form      Text     `yaml:"form,omitempty"`
 	Note      Text     `yaml:"note,omitempty"`
+	// Source backs the form, languages and note.
+	Source *Source `yaml:"source,omitempty"`
 }
 
 // Money is an amount in whole units of a currency (SEK, DKK, EUR).
 type Money struct {
-	Amount   int    `yaml:"amount"`
-	Currency string `yaml:"currency"`
+	Amount   int     `yaml:"amount"`
+	Currency string  `yaml:"currency"`
+	Source   *Source `yaml:"source,omitempty"`
 }
 
 // Deadline anchors: where a period starts counting.
@@ -142,6 +183,7 @@ type Deadline struct {
 	From      string     `yaml:"from"`
 	Period    Period     `yaml:"period"`
 	Extension *Extension `yaml:"extension,omitempty"`
+	Source    *Source    `yaml:"source,omitempty"`
 }
 
 // Extension is a longer period the issuer may take, counted from the same
@@ -195,6 +237,13 @@ type Field struct {
 	// Register files a choice field's answer in the complaints register
 	// as the case's product or cause category.
 	Register string `yaml:"register,omitempty"`
+	// Mask hides all but the start of the answer wherever the agents'
+	// desk shows it, such as a personal identity number the issuer needs
+	// only to find the case; the full answer stays on the case.
+	Mask bool `yaml:"mask,omitempty"`
+	// Claim marks the amount field whose answer is what the consumer
+	// claims: it is held against each body's minimum amount.
+	Claim bool `yaml:"claim,omitempty"`
 }
 
 // Choice is one option of a choice field.
@@ -212,9 +261,10 @@ type AskIf struct {
 
 // Note is text shown to the consumer, such as a privacy notice.
 type Note struct {
-	ID   string `yaml:"id"`
-	Kind string `yaml:"kind"` // privacy, info or warning
-	Text Text   `yaml:"text"`
+	ID     string  `yaml:"id"`
+	Kind   string  `yaml:"kind"` // privacy, info or warning
+	Text   Text    `yaml:"text"`
+	Source *Source `yaml:"source,omitempty"`
 }
 
 // Step returns the step with the given id.
@@ -225,6 +275,14 @@ func (p *Policy) Step(id string) (Step, bool) {
 		}
 	}
 	return Step{}, false
+}
+
+// InSentence is the step's body named inside a sentence, in lang.
+func (s Step) InSentence(lang string) string {
+	if t := s.WhoInSentence.In(lang); t != "" {
+		return t
+	}
+	return s.Who.In(lang)
 }
 
 // Field returns the field with the given id.

@@ -14,6 +14,9 @@ const (
 	Error Severity = iota
 	// Warning is reported but does not block.
 	Warning
+	// Confirm is a fact a person must still confirm (a source's confirm):
+	// listed, never blocking.
+	Confirm
 )
 
 // Problem is one thing wrong, or doubtful, in a policy file.
@@ -36,8 +39,11 @@ func (p Problem) String() string {
 		fmt.Fprintf(&b, ":%d:%d", p.Line, p.Column)
 	}
 	b.WriteString(": ")
-	if p.Severity == Warning {
+	switch p.Severity {
+	case Warning:
 		b.WriteString("warning: ")
+	case Confirm:
+		b.WriteString("to confirm: ")
 	}
 	b.WriteString(p.Message)
 	return b.String()
@@ -78,6 +84,9 @@ func (ps Problems) Error() string {
 
 // Errors are the problems that block.
 func (ps Problems) Errors() Problems { return ps.filter(Error) }
+
+// Confirms are the facts a person must still confirm.
+func (ps Problems) Confirms() Problems { return ps.filter(Confirm) }
 
 // Warnings are the problems that do not block.
 func (ps Problems) Warnings() Problems { return ps.filter(Warning) }

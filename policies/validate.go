@@ -72,6 +72,9 @@ func (c *checker) validate(p *Policy) {
 	if !casePrefixPattern.MatchString(p.CasePrefix) {
 		c.errorf(root.key("case_prefix"), "%q must be 2 to 6 capital letters, such as AXSE", p.CasePrefix)
 	}
+	if p.ReviewEvery != nil {
+		c.period(root.key("review_every"), *p.ReviewEvery)
+	}
 	if p.Reviewed != "" {
 		if _, err := ParseDate(p.Reviewed); err != nil {
 			c.errorf(root.key("reviewed"), "%v", err)
@@ -142,7 +145,12 @@ func (c *checker) steps(p *Policy, langs []string) {
 		}
 		hasComplaints = hasComplaints || s.Kind == KindComplaints
 		c.text(sp.key("who"), s.Who, langs, true)
+		c.text(sp.key("who_in_sentence"), s.WhoInSentence, langs, false)
 		c.text(sp.key("description"), s.Description, langs, true)
+		if s.Country != "" && s.Country != Sweden && s.Country != Denmark {
+			c.errorf(sp.key("country"), "unknown country %q (want SE or DK)", s.Country)
+		}
+		c.source(sp.key("source"), s.Source)
 		c.contact(sp.key("contact"), s.Contact, langs)
 		c.conditions(sp.key("conditions"), s.Conditions, langs)
 		deadlineIDs := map[string]int{}
@@ -168,12 +176,37 @@ func (c *checker) steps(p *Policy, langs []string) {
 				c.errorf(ap.key("after_step"), "a step cannot follow itself")
 			}
 		}
-		if (a.AfterRejection || a.NoAnswerWithin != nil) && a.AfterStep == "" {
-			c.errorf(ap, "after_rejection and no_answer_within need after_step")
+		if (a.AfterRejection || a.NoAnswerWithin != nil || a.NoAnswerBy != "" || a.AfterNoAgreement) && a.AfterStep == "" {
+			c.errorf(ap, "after_rejection, after_no_agreement, no_answer_within and no_answer_by need after_step")
 		}
 		if a.NoAnswerWithin != nil {
 			c.period(ap.key("no_answer_within"), *a.NoAnswerWithin)
 		}
+		if a.NoAnswerWithin != nil && a.NoAnswerBy != "" {
+			c.errorf(ap, "say no_answer_within (this body's own period) or no_answer_by (the previous step's deadline), not both")
+		}
+		if a.NoAnswerBy != "" && a.AfterStep != "" {
+			if prev, ok := p.Step(a.AfterStep); ok && !slices.ContainsFunc(prev.Deadlines, func(d Deadline) bool { return d.ID == a.NoAnswerBy }) {
+				c.errorf(ap.key("no_answer_by"), "step %q has no deadline %q", a.AfterStep, a.NoAnswerBy)
+			}
+		}
+		c.source(ap.key("source"), a.Source)
+	}
+}
+
+// source checks a fact's source: where it is from, and when it was checked.
+func (c *checker) source(at keyPath, s *Source) {
+	if s == nil {
+		return
+	}
+	if strings.TrimSpace(s.Ref) == "" {
+		c.errorf(at.key("ref"), "say where the fact comes from: a web address or a statute")
+	}
+	if _, err := ParseDate(s.Checked); err != nil {
+		c.errorf(at.key("checked"), "when was it checked? %v", err)
+	}
+	if s.Confirm != "" {
+		c.add(Confirm, at, "%s", s.Confirm)
 	}
 }
 
@@ -193,6 +226,7 @@ func (c *checker) conditions(at keyPath, cond Conditions, langs []string) {
 	c.languages(at.key("languages"), cond.Languages, false)
 	c.text(at.key("form"), cond.Form, langs, false)
 	c.text(at.key("note"), cond.Note, langs, false)
+	c.source(at.key("source"), cond.Source)
 }
 
 func (c *checker) money(at keyPath, m *Money) {
@@ -205,6 +239,7 @@ func (c *checker) money(at keyPath, m *Money) {
 	if !currencyPattern.MatchString(m.Currency) {
 		c.errorf(at.key("currency"), "%q is not a currency code such as SEK or DKK", m.Currency)
 	}
+	c.source(at.key("source"), m.Source)
 }
 
 func (c *checker) deadline(at keyPath, d Deadline, ids map[string]int, i int, langs []string) {
@@ -226,6 +261,7 @@ func (c *checker) deadline(at keyPath, d Deadline, ids map[string]int, i int, la
 			c.errorf(at.key("extension").key("period"), "extension %s is not longer than the deadline %s", x.Period, d.Period)
 		}
 	}
+	c.source(at.key("source"), d.Source)
 }
 
 // period checks that exactly one unit is set and that it is positive.
@@ -256,8 +292,21 @@ func (c *checker) fields(p *Policy, langs []string) {
 	}
 	index := map[string]int{}
 	registers := map[string]bool{}
+	claims := 0
 	for i, f := range p.Fields {
 		fp := at.index(i)
+		if f.Mask && f.Type != FieldReference && f.Type != FieldText {
+			c.errorf(fp.key("mask"), "only a text or reference answer can be masked")
+		}
+		if f.Claim {
+			claims++
+			switch {
+			case f.Type != FieldAmount:
+				c.errorf(fp.key("claim"), "only an amount field can be the claim")
+			case claims > 1:
+				c.errorf(fp.key("claim"), "another field is already the claim")
+			}
+		}
 		if f.Register != "" {
 			switch {
 			case f.Register != "product" && f.Register != "cause":
@@ -353,6 +402,7 @@ func (c *checker) notes(p *Policy, langs []string) {
 			c.errorf(np.key("kind"), "%q: want one of %v", n.Kind, noteKinds)
 		}
 		c.text(np.key("text"), n.Text, langs, true)
+		c.source(np.key("source"), n.Source)
 	}
 }
 

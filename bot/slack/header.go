@@ -37,23 +37,21 @@ func (c *Client) header(comp dialog.Complaint) []slack.Block {
 	var left func(d dialog.CaseDeadline) string
 	if p, ok := c.cfg.Policies().Get(comp.Issuer); ok {
 		issuer = p.Name.In("en")
-		clock := p.Clock()
-		today := clock.LocalDate(c.cfg.Now())
 		left = func(d dialog.CaseDeadline) string {
-			due := d.Due
-			if comp.ExtendedReason != "" && d.Extended != nil {
-				due = *d.Extended
-			}
-			n := clock.WorkingDaysBetween(today, due)
+			n, unit := comp.Left(d, p, c.cfg.Now())
 			switch {
 			case d.Met:
 				return "met"
 			case d.Breached || n < 0:
 				return ":warning: *missed*"
-			case n == 1:
-				return "1 working day left"
+			case n == 0:
+				return "due today"
 			}
-			return fmt.Sprintf("%d working days left", n)
+			word := map[string]string{"working_days": "working day", "calendar_days": "day", "hours": "hour"}[unit]
+			if n != 1 {
+				word += "s"
+			}
+			return fmt.Sprintf("%d %s left", n, word)
 		}
 	}
 	status := comp.Status

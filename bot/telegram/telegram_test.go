@@ -272,7 +272,7 @@ func TestSetCommands(t *testing.T) {
 	if err := newClient(t, fake, nil).SetCommands(context.Background(), cat); err != nil {
 		t.Fatal(err)
 	}
-	for lang, want := range map[string]string{"": "status=Where my complaint stands", "sv": "status=Hur det går med mitt klagomål", "da": "new=", "en": "help=Help"} {
+	for lang, want := range map[string]string{"": "status=See where my complaints stand", "sv": "status=Se hur det går med mina klagomål", "da": "new=", "en": "help=Help"} {
 		if got := fake.Commands(lang); !strings.Contains(got, want) {
 			t.Errorf("commands %q = %q, want %q", lang, got, want)
 		}

@@ -38,9 +38,10 @@ func script(t *testing.T, issuer string, contacted bool) []string {
 	} else {
 		lines = append(lines, "2", "1") // no; file now anyway
 	}
+	chosen := map[string]string{}
 	for _, f := range p.Fields {
-		if f.AskIf != nil {
-			continue // the yes/no before it is answered no
+		if f.AskIf != nil && chosen[f.AskIf.Field] != f.AskIf.Equals {
+			continue // a follow-up the answers so far rule out
 		}
 		switch f.Type {
 		case policies.FieldText:
@@ -56,11 +57,17 @@ func script(t *testing.T, issuer string, contacted bool) []string {
 		case policies.FieldAmount:
 			lines = append(lines, "1 250 kr")
 		case policies.FieldReference:
-			lines = append(lines, "1") // Skip
+			if f.Required {
+				lines = append(lines, "198504121234")
+			} else {
+				lines = append(lines, "1") // Skip
+			}
 		case policies.FieldChoice:
 			lines = append(lines, "1")
+			chosen[f.ID] = f.Choices[0].ID
 		case policies.FieldYesNo:
 			lines = append(lines, "2") // No
+			chosen[f.ID] = "no"
 		case policies.FieldAttachments:
 			lines = append(lines, "/attach kvitto.pdf", "1") // a file, then Done
 		}

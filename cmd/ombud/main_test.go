@@ -131,7 +131,7 @@ func TestPolicyExplain(t *testing.T) {
 		"Så klagar du på American Express",
 		"fredag 2026-12-18",
 		"senast fredag 2027-01-15 (15 arbetsdagar)",
-		"senast fredag 2027-02-12 (35 arbetsdagar)",
+		": fredag 2027-02-12 (35 arbetsdagar)",
 		"Allmänna reklamationsnämnden",
 		"Avgift: 150 SEK",
 		"måndag 2027-12-20 (1 år)", // one year from the first complaint, off a Saturday

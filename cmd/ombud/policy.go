@@ -46,7 +46,8 @@ func runPolicyCheck(env *Env, args []string) int {
 	fs := newFlags(env, "policy check", "[PATH...]",
 		"Checks policy files and folders (default: $OMBUD_POLICIES_DIR, else the embedded\n"+
 			"policies). Prints each problem as file:line:col: message with the offending line;\n"+
-			"exits 1 if any problem is an error. Warnings do not fail the check.")
+			"exits 1 if any problem is an error. Warnings do not fail the check, nor do the\n"+
+			"facts a person must still confirm (a source's confirm:), which are listed last.")
 	paths, code, ok := parseFlags(env, fs, args)
 	if !ok {
 		return code
@@ -56,16 +57,16 @@ func runPolicyCheck(env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "ombud policy check: %v\n", err)
 		return exitUsage
 	}
-	_, problems := policies.Check(files)
-	for _, p := range problems {
+	_, problems := policies.CheckAsOf(files, policies.DateOf(env.Now(), time.UTC))
+	for _, p := range append(append(problems.Errors(), problems.Warnings()...), problems.Confirms()...) {
 		fmt.Fprintln(env.Stdout, p.String())
-		if ex := p.Excerpt(); ex != "" {
+		if ex := p.Excerpt(); ex != "" && p.Severity != policies.Confirm {
 			fmt.Fprintln(env.Stdout, ex)
 		}
 	}
-	errs, warns := len(problems.Errors()), len(problems.Warnings())
-	fmt.Fprintf(env.Stdout, "%d %s checked: %d %s, %d %s\n",
-		len(files), plural(len(files), "file", "files"), errs, plural(errs, "error", "errors"), warns, plural(warns, "warning", "warnings"))
+	errs, warns, confirms := len(problems.Errors()), len(problems.Warnings()), len(problems.Confirms())
+	fmt.Fprintf(env.Stdout, "%d %s checked: %d %s, %d %s, %d to confirm\n",
+		len(files), plural(len(files), "file", "files"), errs, plural(errs, "error", "errors"), warns, plural(warns, "warning", "warnings"), confirms)
 	if errs > 0 {
 		return exitProblems
 	}
@@ -108,13 +109,14 @@ func readPolicyFiles(paths []string, overrideDir string) ([]policies.File, error
 }
 
 func runPolicyExplain(env *Env, args []string) int {
-	fs := newFlags(env, "policy explain", "ISSUER [--received DATE] [--first-complaint DATE] [--lang L]",
+	fs := newFlags(env, "policy explain", "ISSUER [--received DATE] [--first-complaint DATE] [--lang L] [--sources]",
 		"Prints the issuer's escalation ladder in one language with every date computed\n"+
 			"for a complaint received on DATE (YYYY-MM-DD, or an RFC 3339 time; default now).")
 	received := fs.String("received", "", "when the complaint is received: YYYY-MM-DD or 2026-12-18T14:30:00+01:00")
 	first := fs.String("first-complaint", "", "when the consumer first complained to the issuer (YYYY-MM-DD); default: the day of receipt")
 	lang := fs.String("lang", "", "sv, da or en (default: the policy's first language)")
 	dir := fs.String("dir", "", "policy folder (default: $OMBUD_POLICIES_DIR, else the embedded policies)")
+	sources := fs.Bool("sources", false, "print where each fact comes from, when it was checked, and what is still to confirm")
 	rest, code, ok := parseFlags(env, fs, args)
 	if !ok {
 		return code
@@ -155,7 +157,8 @@ func runPolicyExplain(env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "ombud policy explain: %v\n", err)
 		return exitProblems
 	}
-	dialog.Explain(env.Stdout, catalog.Printer(*lang), pol, pol.Plan(at, firstDate))
+	dialog.Explain(env.Stdout, catalog.Printer(*lang), pol, pol.Plan(at, firstDate),
+		dialog.ExplainOptions{Today: pol.Clock().LocalDate(env.Now()), Sources: *sources})
 	return exitOK
 }
 

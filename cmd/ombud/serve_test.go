@@ -43,19 +43,26 @@ func tgScript(t *testing.T, issuer string) []step {
 	}
 	p, _ := set.Get(issuer)
 	steps := []step{{text: "/start " + issuer}, {press: "go"}, {press: "yes"}, {text: "2026-11-02"}, {press: "prior:rejected"}}
+	chosen := map[string]string{}
 	for _, f := range p.Fields {
-		if f.AskIf != nil {
-			continue
+		if f.AskIf != nil && chosen[f.AskIf.Field] != f.AskIf.Equals {
+			continue // a follow-up the answers so far rule out
 		}
 		switch f.Type {
 		case policies.FieldChoice:
 			steps = append(steps, step{press: "choice:" + f.Choices[0].ID})
+			chosen[f.ID] = f.Choices[0].ID
 		case policies.FieldYesNo:
 			steps = append(steps, step{press: "no"})
+			chosen[f.ID] = "no"
 		case policies.FieldAttachments:
 			steps = append(steps, step{doc: "kvitto.pdf"}, step{press: "done"})
 		case policies.FieldReference:
-			steps = append(steps, step{press: "skip"})
+			if f.Required {
+				steps = append(steps, step{text: "198504121234"})
+			} else {
+				steps = append(steps, step{press: "skip"})
+			}
 		case policies.FieldDate:
 			steps = append(steps, step{text: "2026-11-01"})
 		case policies.FieldEmail:
