@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -379,7 +380,9 @@ func (s *Service) deliver(ctx context.Context, item store.OutboxItem) error {
 	s.observer().Sent(destinationLabel(out), sendResult(err))
 	var retry *RetryAfterError
 	switch {
-	case err == nil && out.Receipt != "":
+	case err == nil && out.Receipt != "" && out.To == dialog.ToConsumer:
+		// An agent's reply reached the consumer: mark it on the desk. The
+		// mark itself carries the receipt too, and must not mark again.
 		return s.markDelivered(item)
 	case err == nil:
 		return s.markSent(item)
@@ -387,7 +390,10 @@ func (s *Service) deliver(ctx context.Context, item store.OutboxItem) error {
 		s.Log.Warn("message undeliverable; dropped", "err", err, "to", out.To, "channel", out.Channel, "chat", out.Chat, "case", out.Case, "key", out.Key)
 		return s.undeliverable(item, err)
 	case errors.As(err, &retry):
-		s.retry(item, retry.Wait, err)
+		// Told to wait: not a failed attempt, so it adds no backoff.
+		if err := s.Store.Postpone(item.Seq, s.Now().Add(retry.Wait), err.Error()); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.Log.Error("could not postpone a send", "err", err, "seq", item.Seq)
+		}
 	default:
 		s.retry(item, backoff(item.Attempts), err)
 	}
@@ -427,14 +433,21 @@ func (s *Service) retry(item store.OutboxItem, wait time.Duration, cause error) 
 	}
 }
 
-// backoff is the wait before the next try after attempts failures: 1 s
-// doubling to at most 5 minutes.
+// maxBackoff caps the wait between tries of a failing send: a chat's
+// consumer waits seconds, not minutes, once the platform is back.
+const maxBackoff = 30 * time.Second
+
+// backoff is the wait before the next try after attempts failures (server
+// errors, broken connections): 1 s doubling to at most maxBackoff, with a
+// quarter of jitter either way so that queues failed together do not retry
+// together.
 func backoff(attempts int) time.Duration {
 	d := time.Second
-	for i := 0; i < attempts && d < 5*time.Minute; i++ {
+	for i := 0; i < attempts && d < maxBackoff; i++ {
 		d *= 2
 	}
-	return min(d, 5*time.Minute)
+	d = min(d, maxBackoff)
+	return d - d/4 + time.Duration(rand.Int64N(int64(d/2)+1))
 }
 
 // blocked reports whether the consumer of out has blocked the bot.

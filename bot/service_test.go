@@ -418,3 +418,64 @@ func TestRelayDoesNotLetOneChatBlockOthers(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// A delivered agent's reply is marked on the desk once: the mark, which
+// carries the receipt too, must not queue another mark (a loop of
+// reactions that Slack answers already_reacted).
+func TestDeliveredMarkIsQueuedOnce(t *testing.T) {
+	f := newFixture(t)
+	f.file(t, "amex-se")
+	caseID := f.session(t).Case
+	f.input(t, dialog.Input{Kind: dialog.InputAgent, Case: caseID, Ref: "slack:C1:1.1",
+		Agent: &dialog.AgentAction{Action: dialog.ActionReply, Agent: "Eva", Text: "Vi tittar på det."}})
+	for i := 0; i < 5; i++ { // relay what is queued, several times over
+		if _, err := f.svc.Relay(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	marks := 0
+	for _, k := range f.agents.keys() {
+		if k == "agent.delivered" {
+			marks++
+		}
+	}
+	if marks != 1 {
+		t.Errorf("%d delivered marks, want 1: %v", marks, f.agents.keys())
+	}
+	if n, _ := f.svc.Store.OutboxLen(); n != 0 {
+		t.Errorf("%d entries left in the outbox", n)
+	}
+}
+
+// A 429 is an order to wait, not a failure: it does not grow the backoff
+// of the server errors that may follow.
+func TestWaitingIsNotFailing(t *testing.T) {
+	f := newFixture(t)
+	f.consumer.fail = &RetryAfterError{Wait: time.Second, Err: errors.New("429")}
+	if err := f.svc.Submit(dialog.Input{Key: "s", Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: "amex-se", Channel: "test", Chat: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.ProcessInbox(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 17; i++ {
+		f.now = f.now.Add(2 * time.Second)
+		f.svc.Relay(context.Background())
+	}
+	items, _ := f.svc.Store.Outbox(10)
+	if len(items) != 1 || items[0].Attempts != 0 {
+		t.Fatalf("after seventeen 429s: %+v", items)
+	}
+	f.consumer.fail = errors.New("telegram: 502 bad gateway")
+	f.now = f.now.Add(2 * time.Second)
+	f.svc.Relay(context.Background())
+	items, _ = f.svc.Store.Outbox(10)
+	if wait := items[0].NotBefore.Sub(f.now); len(items) != 1 || items[0].Attempts != 1 || wait > 2*time.Second {
+		t.Errorf("a 502 after seventeen 429s waits %s (attempt %d), want about a second", wait, items[0].Attempts)
+	}
+	for attempts := 0; attempts < 40; attempts++ {
+		if d := backoff(attempts); d > maxBackoff+maxBackoff/4 || d < time.Second*3/4 {
+			t.Fatalf("backoff(%d) = %s", attempts, d)
+		}
+	}
+}

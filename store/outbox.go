@@ -123,13 +123,25 @@ func (s *Store) OutboxHeads() ([]OutboxItem, error) {
 // to try again and why it failed. The message keeps its place in the
 // queue. A message no longer there is an error wrapping ErrNotFound.
 func (s *Store) Retry(seq uint64, notBefore time.Time, lastErr string) error {
+	return s.postpone(seq, notBefore, lastErr, true)
+}
+
+// Postpone keeps an entry back until notBefore without counting a failed
+// attempt: the platform asked to wait (a 429), and waiting is not failing.
+func (s *Store) Postpone(seq uint64, notBefore time.Time, reason string) error {
+	return s.postpone(seq, notBefore, reason, false)
+}
+
+func (s *Store) postpone(seq uint64, notBefore time.Time, lastErr string, failed bool) error {
 	err := s.update(func(txn *badger.Txn) error {
 		key := seqKey(prefixOutbox, seq)
 		var r outboxRecord
 		if err := getJSON(txn, key, &r); err != nil {
 			return err
 		}
-		r.Attempts++
+		if failed {
+			r.Attempts++
+		}
 		r.NotBefore = notBefore
 		r.LastError = lastErr
 		return putJSON(txn, key, r)

@@ -199,7 +199,7 @@ func (c *Client) markDelivered(ctx context.Context, receipt string) error {
 	}
 	channel, ts, _ := strings.Cut(rest, ":")
 	err := c.api.AddReactionContext(ctx, "white_check_mark", slack.ItemRef{Channel: channel, Timestamp: ts})
-	if err != nil && !strings.Contains(err.Error(), "already_reacted") {
+	if !done(err) { // already marked, or the agent deleted the message: nothing to do
 		return classify(err)
 	}
 	return nil
@@ -233,7 +233,35 @@ func classify(err error) error {
 			return fmt.Errorf("%w: %v", bot.ErrUndeliverable, err)
 		}
 	}
+	// Slack's own refusals (ok: false) do not change by trying again,
+	// except the few that mean Slack itself is in trouble: a refused call
+	// is dropped with a warning, never retried in a loop.
+	var refused slack.SlackErrorResponse
+	if errors.As(err, &refused) {
+		switch refused.Err {
+		case "ratelimited":
+			return &bot.RetryAfterError{Wait: 30 * time.Second, Err: err}
+		case "internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_added_to_org":
+			return err
+		}
+		return fmt.Errorf("%w: %v", bot.ErrRejected, err)
+	}
 	return err
+}
+
+// done reports whether a Slack error means the call's work is already
+// done: a reaction already there or already gone, a message already
+// deleted or a file already removed.
+func done(err error) bool {
+	if err == nil {
+		return true
+	}
+	for _, already := range []string{"already_reacted", "no_reaction", "message_not_found", "cant_update_message", "file_not_found", "file_deleted"} {
+		if strings.Contains(err.Error(), already) {
+			return true
+		}
+	}
+	return false
 }
 
 // upload copies a consumer's file from their channel into the thread.
@@ -246,6 +274,11 @@ func (c *Client) upload(ctx context.Context, channel, ts string, out dialog.Outp
 	defer body.Close()
 	if size <= 0 {
 		size = a.Size
+	}
+	if size <= 0 {
+		// Slack takes no empty file: say what came instead of retrying an
+		// upload that cannot succeed.
+		return c.post(ctx, channel, ts, out.ID, escape(out.Text)+" (an empty file; nothing to copy)", nil)
 	}
 	name := a.Name
 	if name == "" {
@@ -286,7 +319,7 @@ func (c *Client) redact(ctx context.Context, channel, ts, caseID string) error {
 		if m.Timestamp == ts || m.Metadata.EventType != metadataType {
 			continue
 		}
-		if _, _, _, err := c.api.UpdateMessageContext(ctx, channel, m.Timestamp, slack.MsgOptionText(redactedText, false)); err != nil {
+		if _, _, _, err := c.api.UpdateMessageContext(ctx, channel, m.Timestamp, slack.MsgOptionText(redactedText, false)); !done(err) {
 			return classify(err)
 		}
 	}
@@ -301,7 +334,7 @@ func (c *Client) deleteFiles(ctx context.Context, caseID string) error {
 		return err
 	}
 	for _, id := range strings.Fields(files) {
-		if err := c.api.DeleteFileContext(ctx, id); err != nil && !strings.Contains(err.Error(), "file_not_found") && !strings.Contains(err.Error(), "file_deleted") {
+		if err := c.api.DeleteFileContext(ctx, id); !done(err) {
 			return classify(err)
 		}
 	}

@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -271,5 +272,35 @@ func TestReplyInAThreadNotYetLinked(t *testing.T) {
 	d.c.EventsHandler().ServeHTTP(rec, req)
 	if rec.Code < 500 {
 		t.Errorf("an event whose case could not be looked up was acknowledged: %d", rec.Code)
+	}
+}
+
+// Errors that mean the work is done are success; Slack's refusals are
+// dropped, not retried in a loop; an empty file is posted as a note.
+func TestDoneAndRefusedCalls(t *testing.T) {
+	d := newDesk(t)
+	ctx := context.Background()
+	mark := dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Key: "agent.delivered", Text: "delivered", Receipt: "slack:C1:5.5"}
+	for i := 0; i < 2; i++ {
+		if err := d.c.Send(ctx, mark); err != nil {
+			t.Fatalf("mark %d: %v", i+1, err)
+		}
+	}
+	if n := d.fake.Calls("reactions.add"); n != 2 {
+		t.Errorf("reactions.add called %d times", n)
+	}
+	if err := classify(slack.SlackErrorResponse{Err: "invalid_blocks"}); !errors.Is(err, bot.ErrRejected) {
+		t.Errorf("invalid_blocks: %v, want a refusal", err)
+	}
+	if err := classify(slack.SlackErrorResponse{Err: "internal_error"}); errors.Is(err, bot.ErrRejected) || errors.Is(err, bot.ErrUndeliverable) {
+		t.Errorf("internal_error made permanent: %v", err)
+	}
+	d.c.cfg.Files = func(context.Context, string, string) (io.ReadCloser, int64, error) {
+		return io.NopCloser(strings.NewReader("")), 0, nil
+	}
+	empty := dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Key: "agent.attachment", Text: "the consumer sent empty.pdf", ID: "9",
+		Attachment: &dialog.Attachment{FileID: "f0", Name: "empty.pdf"}}
+	if err := d.c.Send(ctx, empty); err != nil {
+		t.Fatalf("an empty file: %v", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -273,6 +274,11 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request, method string, for
 	case "reactions.add":
 		for _, m := range s.messages {
 			if m.Channel == form["channel"] && m.TS == form["timestamp"] {
+				if slices.Contains(m.Reactions, form["name"]) {
+					// Like Slack: the same reaction twice is refused.
+					reply(w, 200, map[string]any{"ok": false, "error": "already_reacted"})
+					return
+				}
 				m.Reactions = append(m.Reactions, form["name"])
 				reply(w, 200, map[string]any{"ok": true})
 				return
