@@ -46,7 +46,9 @@ func cleanText(s string) string {
 		if r == '\n' || r == '\t' {
 			return r
 		}
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+		// Control and invisible format characters (zero-width spaces,
+		// direction marks) are not words a consumer wrote.
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
 			return -1
 		}
 		return r
@@ -253,6 +255,11 @@ func parseReference(f policies.Field, s string, pr *locales.Printer) (Answer, *i
 	bad := &invalid{key: "validate.reference", data: map[string]any{"Help": f.Help.In(pr.Lang())}}
 	if utf8.RuneCountInString(s) > maxReferenceLength {
 		return Answer{}, bad
+	}
+	if isoDay.MatchString(s) || nordicDay.MatchString(s) {
+		// A date, real or not, is no case number: the consumer answered
+		// another question.
+		return Answer{}, &invalid{key: "validate.reference_date"}
 	}
 	if f.Pattern != "" {
 		re, err := regexp.Compile(`^(?:` + f.Pattern + `)$`)

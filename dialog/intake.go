@@ -174,6 +174,14 @@ func (t *turn) handleConsumer() error {
 	default:
 		t.in.Data = "" // only a pressed button carries a value
 	}
+	if t.in.Unsupported != "" {
+		// A sticker, a location, a contact: one line on what can be taken,
+		// and the question again.
+		t.keepKeyboard = true
+		t.sayKey("intake.unsupported", nil)
+		t.promptDraft()
+		return nil
+	}
 	text, masked := maskCards(t.in.Text)
 	t.in.Text = text
 	if masked {

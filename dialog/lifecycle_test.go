@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"context"
+	"encoding/csv"
 	"strings"
 	"testing"
 	"time"
@@ -299,5 +300,26 @@ func TestPurgeTimerAsksForErasureOnlyWhileClosed(t *testing.T) {
 	h.agent(ActionReopen, "", "")
 	if run().Erase {
 		t.Error("a reopened case would be erased")
+	}
+}
+
+// Text a consumer or an agent wrote never becomes a spreadsheet formula.
+func TestRegisterCSVIsInert(t *testing.T) {
+	rows := []RegisterRow{{Case: "AXSE-2026-00001", RatingComment: `=HYPERLINK("http://evil","klicka")`, HoldingReason: "+46 70 123", ClaimedBy: "@eva", DecidedBy: "-1+1", Outcome: "\tx"}}
+	var b strings.Builder
+	if err := WriteRegisterCSV(&b, rows); err != nil {
+		t.Fatal(err)
+	}
+	records, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(b.String(), "\uFEFF"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cell := range records[1] {
+		if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+			t.Errorf("cell %q would be a formula", cell)
+		}
+	}
+	if !strings.Contains(b.String(), `'=HYPERLINK`) {
+		t.Errorf("the comment was not kept as text:\n%s", b.String())
 	}
 }

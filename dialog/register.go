@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"ombud/policies"
@@ -154,6 +155,17 @@ func (r RegisterRow) csvRecord() []string {
 	}
 }
 
+// inert keeps a cell from being read as a formula by a spreadsheet: text a
+// consumer or an agent wrote may begin with =, +, -, @, a tab or a
+// carriage return, which Excel and its kin evaluate. As OWASP advises, such
+// a cell gets a leading apostrophe, which spreadsheets show as text.
+func inert(cell string) string {
+	if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+		return "'" + cell
+	}
+	return cell
+}
+
 // WriteRegisterCSV writes rows as CSV for spreadsheets: UTF-8 with a byte
 // order mark, which spreadsheet programs need to read å, ä, ö, æ and ø
 // right, and every field quoted where it must be.
@@ -167,7 +179,11 @@ func WriteRegisterCSV(w io.Writer, rows []RegisterRow) error {
 		return err
 	}
 	for _, r := range rows {
-		if err := cw.Write(r.csvRecord()); err != nil {
+		rec := r.csvRecord()
+		for i := range rec {
+			rec[i] = inert(rec[i])
+		}
+		if err := cw.Write(rec); err != nil {
 			return err
 		}
 	}

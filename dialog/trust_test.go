@@ -439,3 +439,30 @@ func TestKeepTheAnswerAfterBack(t *testing.T) {
 		t.Errorf("yesterday = %q, want 2026-12-17", got)
 	}
 }
+
+// What Ombud cannot take gets one line that says so, and the question
+// again; loose answers are refused.
+func TestUnsupportedAndLooseAnswers(t *testing.T) {
+	h := newHarness(t, "en", dec18)
+	h.fileStraightAway("amex-se")
+	asked := h.s.Field
+	h.run(Input{Kind: InputMessage, Unsupported: "sticker"})
+	h.want(StateField, "intake.unsupported")
+	if h.s.Field != asked || len(h.consumer()) != 2 {
+		t.Errorf("a sticker moved the dialog or was not answered: %s", keys(h.out))
+	}
+	for h.s.Field != "case_number" {
+		f, _ := h.policy().Field(h.s.Field)
+		h.answer(goodAnswer(f))
+	}
+	h.say("31/02/2027")
+	h.want(StateField, "validate.reference_date")
+	h.say("\u200b\u200b\u2066")
+	h.want(StateField, "validate.optional_empty")
+	if _, ok := h.s.Answers["case_number"]; ok {
+		t.Errorf("a loose answer was taken: %+v", h.s.Answers["case_number"])
+	}
+	h = filed(t, "billender", "en")
+	h.run(Input{Kind: InputMessage, Unsupported: "location"})
+	h.want(StateSubmitted, "intake.unsupported")
+}

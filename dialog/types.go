@@ -52,11 +52,14 @@ type Input struct {
 	Ref string `json:"ref,omitempty"`
 	// Edited marks a corrected earlier message (Telegram edited_message);
 	// Ref names the message corrected.
-	Edited bool         `json:"edited,omitempty"`
-	Case   string       `json:"case,omitempty"` // the case an agent or timer input is about
-	Agent  *AgentAction `json:"agent,omitempty"`
-	Timer  *Timer       `json:"timer,omitempty"`
-	At     time.Time    `json:"at"`
+	Edited bool `json:"edited,omitempty"`
+	// Unsupported names what the consumer sent that Ombud cannot take,
+	// such as a sticker or a location; the message has nothing else.
+	Unsupported string       `json:"unsupported,omitempty"`
+	Case        string       `json:"case,omitempty"` // the case an agent or timer input is about
+	Agent       *AgentAction `json:"agent,omitempty"`
+	Timer       *Timer       `json:"timer,omitempty"`
+	At          time.Time    `json:"at"`
 }
 
 // Attachment is a file the consumer sent, kept by reference: the platform

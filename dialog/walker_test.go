@@ -237,6 +237,8 @@ func (w *walker) step() error {
 		if len(w.refs) > 0 {
 			return w.turn(Input{Kind: InputMessage, Edited: true, Ref: w.refs[w.rng.IntN(len(w.refs))], Text: w.answerText()})
 		}
+	case r < 79 && w.rng.IntN(4) == 0:
+		return w.turn(Input{Kind: InputMessage, Unsupported: w.pick([]string{"sticker", "location", "contact"}, "poll")})
 	case r < 81:
 		size := int64(1 + w.rng.IntN(1<<20))
 		if w.rng.IntN(6) == 0 {

@@ -21,8 +21,12 @@ import (
 	"ombud/locales"
 )
 
-// maxMessage is Telegram's limit for one message, in UTF-16 code units.
-const maxMessage = 4096
+// maxMessage and maxCaption are Telegram's limits for a message and for a
+// document's caption, in UTF-16 code units.
+const (
+	maxMessage = 4096
+	maxCaption = 1024
+)
 
 // Send delivers one output to its chat: split at line boundaries when it
 // is longer than Telegram allows, with its buttons as an inline keyboard
@@ -37,24 +41,38 @@ func (c *Client) Send(ctx context.Context, out dialog.Output) error {
 		return fmt.Errorf("%w: chat id %q is not a Telegram chat", bot.ErrUndeliverable, out.Chat)
 	}
 	if out.Document != nil {
+		caption := out.Text
+		if utf16Len(caption) > maxCaption {
+			// Too long for a caption: the text goes first, as messages, and
+			// the document after it without one.
+			if err := c.sendText(ctx, chatID, caption, nil); err != nil {
+				return err
+			}
+			caption = ""
+		}
 		if err := c.pace(ctx, chatID); err != nil {
 			return err
 		}
-		_, err := c.api.SendDocument(ctx, &tgbot.SendDocumentParams{ChatID: chatID, Caption: out.Text,
+		_, err := c.api.SendDocument(ctx, &tgbot.SendDocumentParams{ChatID: chatID, Caption: caption,
 			Document: &models.InputFileUpload{Filename: out.Document.Name, Data: bytes.NewReader(out.Document.Data)}})
 		if err != nil {
 			return c.classify(err)
 		}
 		return nil
 	}
-	parts := split(out.Text, maxMessage)
+	return c.sendText(ctx, chatID, out.Text, out.Buttons)
+}
+
+// sendText sends text as one message or more, with the buttons on the last.
+func (c *Client) sendText(ctx context.Context, chatID int64, text string, buttons [][]dialog.Button) error {
+	parts := split(text, maxMessage)
 	for i, part := range parts {
 		if err := c.pace(ctx, chatID); err != nil {
 			return err
 		}
 		params := &tgbot.SendMessageParams{ChatID: chatID, Text: part}
-		if i == len(parts)-1 && len(out.Buttons) > 0 {
-			params.ReplyMarkup = keyboard(out.Buttons)
+		if i == len(parts)-1 && len(buttons) > 0 {
+			params.ReplyMarkup = keyboard(buttons)
 		}
 		if _, err := c.api.SendMessage(ctx, params); err != nil {
 			return c.classify(err)

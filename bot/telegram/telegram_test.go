@@ -52,6 +52,9 @@ func TestInputFromUpdates(t *testing.T) {
 			Message: models.MaybeInaccessibleMessage{Message: &models.Message{Chat: private}}}}, true, dialog.InputChoice, "", "", "", false},
 		{"group message ignored", models.Update{ID: 10, Message: &models.Message{Chat: models.Chat{ID: -1, Type: models.ChatTypeGroup}, Text: "hej"}}, false, "", "", "", "", false},
 		{"reaction ignored", models.Update{ID: 11}, false, "", "", "", "", false},
+		{"a sticker is answered", models.Update{ID: 12, Message: &models.Message{ID: 4, Chat: private, From: user, Sticker: &models.Sticker{FileID: "s"}}}, true, dialog.InputMessage, "", "", "", false},
+		{"a location is answered", models.Update{ID: 13, Message: &models.Message{ID: 5, Chat: private, From: user, Location: &models.Location{Latitude: 59.3}}}, true, dialog.InputMessage, "", "", "", false},
+		{"a contact is answered", models.Update{ID: 14, Message: &models.Message{ID: 6, Chat: private, From: user, Contact: &models.Contact{PhoneNumber: "+46"}}}, true, dialog.InputMessage, "", "", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,6 +67,9 @@ func TestInputFromUpdates(t *testing.T) {
 			}
 			if in.Kind != tt.kind || in.Command != tt.cmd || in.Arg != tt.arg || in.Text != tt.text || in.Edited != tt.edited {
 				t.Errorf("got %+v", in)
+			}
+			if strings.HasPrefix(tt.name, "a ") && in.Unsupported == "" {
+				t.Errorf("%s not marked unsupported: %+v", tt.name, in)
 			}
 			if in.Chat != "5" || in.Channel != Channel || !strings.HasPrefix(in.Key, "tg:") {
 				t.Errorf("addressing: %+v", in)
@@ -296,4 +302,24 @@ func openStore(t *testing.T) *store.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// A document's caption is limited to 1024 characters: a longer text goes
+// first as a message, and the document after it.
+func TestDocumentWithALongText(t *testing.T) {
+	fake := telegramtest.New(token)
+	defer fake.Close()
+	c := newClient(t, fake, nil)
+	for _, text := range []string{"Here is your data.", strings.Repeat("Här är dina uppgifter. ", 60)} {
+		out := dialog.Output{To: dialog.ToConsumer, Channel: Channel, Chat: "78", Text: text, Key: "privacy.export",
+			Document: &dialog.Document{Name: "ombud-mydata.json", MIME: "application/json", Data: []byte("{}")}}
+		if err := c.Send(context.Background(), out); err != nil {
+			t.Fatalf("%d characters: %v", len(text), err)
+		}
+	}
+	sent := fake.SentTo(78)
+	if len(sent) != 3 || sent[0].Text != "Here is your data." || sent[0].DocumentName == "" ||
+		sent[1].DocumentName != "" || !strings.HasPrefix(sent[1].Text, "Här är") || sent[2].DocumentName != "ombud-mydata.json" || sent[2].Text != "" {
+		t.Errorf("sent %+v", sent)
+	}
 }

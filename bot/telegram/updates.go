@@ -61,13 +61,56 @@ func fromMessage(in dialog.Input, m *models.Message, edited bool) (dialog.Input,
 	case len(m.Photo) > 0:
 		p := m.Photo[len(m.Photo)-1] // the largest size
 		in.Attachment = &dialog.Attachment{FileID: p.FileID, Name: "photo.jpg", MIME: "image/jpeg", Size: int64(p.FileSize)}
+	case m.Video != nil:
+		v := m.Video
+		in.Attachment = &dialog.Attachment{FileID: v.FileID, Name: orName(v.FileName, "video.mp4"), MIME: v.MimeType, Size: v.FileSize}
+	case m.Audio != nil:
+		a := m.Audio
+		in.Attachment = &dialog.Attachment{FileID: a.FileID, Name: orName(a.FileName, "audio"), MIME: a.MimeType, Size: a.FileSize}
+	case m.Voice != nil:
+		v := m.Voice
+		in.Attachment = &dialog.Attachment{FileID: v.FileID, Name: "voice.ogg", MIME: v.MimeType, Size: v.FileSize}
+	case text == "":
+		// What Ombud cannot take still gets an answer that says so.
+		in.Unsupported = unsupported(m)
 	}
 	if !edited && in.Attachment == nil {
 		if name, arg, ok := command(text, entities); ok {
 			in.Kind, in.Command, in.Arg, in.Text = dialog.InputCommand, name, arg, ""
 		}
 	}
-	return in, in.Text != "" || in.Attachment != nil || in.Kind == dialog.InputCommand
+	return in, in.Text != "" || in.Attachment != nil || in.Unsupported != "" || in.Kind == dialog.InputCommand
+}
+
+// unsupported names a message Ombud cannot take; "" for service messages
+// (a pinned message, say), which need no answer.
+func unsupported(m *models.Message) string {
+	switch {
+	case m.Sticker != nil:
+		return "sticker"
+	case m.Location != nil, m.Venue != nil:
+		return "location"
+	case m.Contact != nil:
+		return "contact"
+	case m.Poll != nil:
+		return "poll"
+	case m.Dice != nil:
+		return "dice"
+	case m.Animation != nil:
+		return "animation"
+	case m.VideoNote != nil:
+		return "video note"
+	case m.Game != nil:
+		return "game"
+	}
+	return ""
+}
+
+func orName(name, fallback string) string {
+	if name == "" {
+		return fallback
+	}
+	return name
 }
 
 // command finds a known bot command in a message, wherever it stands, and

@@ -482,6 +482,11 @@ func (s *Server) sendDocument(w http.ResponseWriter, r *http.Request, form map[s
 		writeError(w, http.StatusBadRequest, "Bad Request: there is no document in the request", 0)
 		return
 	}
+	if utf16Len(form["caption"]) > 1024 {
+		// Telegram's caption limit is 1024 characters, far below a message's.
+		writeError(w, http.StatusBadRequest, "Bad Request: message caption is too long", 0)
+		return
+	}
 	fh := r.MultipartForm.File["document"][0]
 	f, err := fh.Open()
 	if err != nil {
