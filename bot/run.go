@@ -1,8 +1,12 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"hash/fnv"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -135,7 +139,7 @@ func (s *Service) runInbox(ctx context.Context, opts RunOptions) {
 // for the rest of the batch, so its order holds; the others go on.
 func (s *Service) handleBatch(ctx context.Context, items []store.InboxItem, workers int) bool {
 	queues := make([][]store.InboxItem, workers)
-	for _, item := range items {
+	for _, item := range inSentOrder(items) {
 		w := int(conversationHash(item.Input) % uint32(workers))
 		queues[w] = append(queues[w], item)
 	}
@@ -168,6 +172,49 @@ func (s *Service) handleBatch(ctx context.Context, items []store.InboxItem, work
 	}
 	wg.Wait()
 	return failed.Load()
+}
+
+// inSentOrder puts each conversation's platform updates in the order the
+// platform numbered them, which may differ from the order they arrived:
+// Telegram delivers a chat's updates to a webhook over several connections
+// at once. Other inputs keep their places.
+func inSentOrder(items []store.InboxItem) []store.InboxItem {
+	slots := map[uint32][]int{}
+	for i, item := range items {
+		if _, ok := updateNumber(item.Input); ok {
+			h := conversationHash(item.Input)
+			slots[h] = append(slots[h], i)
+		}
+	}
+	out := slices.Clone(items)
+	for _, idx := range slots {
+		if len(idx) < 2 {
+			continue
+		}
+		conv := make([]store.InboxItem, len(idx))
+		for j, i := range idx {
+			conv[j] = items[i]
+		}
+		slices.SortStableFunc(conv, func(a, b store.InboxItem) int {
+			na, _ := updateNumber(a.Input)
+			nb, _ := updateNumber(b.Input)
+			return cmp.Compare(na, nb)
+		})
+		for j, i := range idx {
+			out[i] = conv[j]
+		}
+	}
+	return out
+}
+
+// updateNumber is a Telegram update's update_id, from its dedupe key.
+func updateNumber(in dialog.Input) (int64, bool) {
+	n, ok := strings.CutPrefix(in.Key, "tg:")
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(n, 10, 64)
+	return v, err == nil
 }
 
 // conversationHash places a conversation on a worker: consumer inputs by

@@ -479,3 +479,19 @@ func TestWaitingIsNotFailing(t *testing.T) {
 		}
 	}
 }
+
+// A chat's updates are handled in Telegram's order even when they arrived
+// out of it, as they can over a webhook's parallel connections.
+func TestUpdatesInTheirOwnOrder(t *testing.T) {
+	in := func(key, chat string) store.InboxItem {
+		return store.InboxItem{Input: dialog.Input{Key: key, Channel: "telegram", Chat: chat}}
+	}
+	items := []store.InboxItem{in("tg:12", "a"), in("tg:20", "b"), in("tg:11", "a"), in("slack:E1", "x"), in("tg:10", "a"), in("tg:19", "b")}
+	var got []string
+	for _, it := range inSentOrder(items) {
+		got = append(got, it.Input.Key)
+	}
+	if want := "tg:10 tg:19 tg:11 slack:E1 tg:12 tg:20"; strings.Join(got, " ") != want {
+		t.Errorf("order %v, want %s", got, want)
+	}
+}

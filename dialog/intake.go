@@ -339,7 +339,7 @@ func (t *turn) acceptPrivacy() error {
 // consumer when the issuer's rules are not in their language.
 func (t *turn) chooseIssuer(id string) bool {
 	p, ok := t.e.Policies().Get(id)
-	if !ok {
+	if !ok || p.Withdrawn { // a withdrawn issuer takes no new complaints
 		return false
 	}
 	t.s.Issuer, t.pol = id, p
@@ -352,7 +352,7 @@ func (t *turn) chooseIssuer(id string) bool {
 
 // matchIssuer finds an issuer by id, name in any language, or list number.
 func (t *turn) matchIssuer(text string) string {
-	for i, p := range t.e.Policies().All() {
+	for i, p := range t.e.Policies().Offered() {
 		if strings.EqualFold(text, p.ID) || text == fmt.Sprint(i+1) {
 			return p.ID
 		}

@@ -19,7 +19,7 @@ func (t *turn) prompt() {
 			return // chosen through a link: the next question follows at once
 		}
 		var rows [][]Button
-		for _, p := range t.e.Policies().All() {
+		for _, p := range t.e.Policies().Offered() {
 			rows = append(rows, []Button{{Label: p.Name.In(t.lang()), Data: prefixIssuer + p.ID}})
 		}
 		t.sayKey("intake.issuer", nil, rows...)
@@ -257,7 +257,7 @@ func (t *turn) command(name, arg string) error {
 // complaint being written is resumed rather than thrown away.
 func (t *turn) start(issuer string) error {
 	if issuer != "" {
-		if _, ok := t.e.Policies().Get(issuer); !ok {
+		if p, ok := t.e.Policies().Get(issuer); !ok || p.Withdrawn {
 			t.sayKey("intake.unknown_issuer", nil)
 			issuer = ""
 		}

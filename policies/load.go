@@ -51,6 +51,17 @@ func (s *Set) Get(id string) (*Policy, bool) {
 // IDs lists the policy ids in alphabetical order.
 func (s *Set) IDs() []string { return append([]string(nil), s.ids...) }
 
+// Offered lists the policies open to new complaints, in order of id.
+func (s *Set) Offered() []*Policy {
+	var out []*Policy
+	for _, p := range s.All() {
+		if !p.Withdrawn {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // All lists the policies in alphabetical order of id.
 func (s *Set) All() []*Policy {
 	out := make([]*Policy, 0, len(s.ids))

@@ -15,6 +15,10 @@ type Policy struct {
 	// ReviewEvery is how long a fact's source stays fresh: policy check
 	// warns about facts checked longer ago. Unset means a year.
 	ReviewEvery *Period `yaml:"review_every,omitempty"`
+	// Withdrawn takes the issuer off the list for new complaints; its
+	// cases and drafts carry on. A policy file may be removed only once
+	// withdrawn and without open cases.
+	Withdrawn bool `yaml:"withdrawn,omitempty"`
 	// PSD2 marks a payment-service issuer: PSD2 Art. 101 binds it to
 	// answer within 15 working days, or 35 with a holding reply.
 	PSD2 bool `yaml:"psd2,omitempty"`

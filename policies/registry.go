@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +28,9 @@ type Registry struct {
 	// now in force and the reason a new set was refused (nil on success).
 	// Metrics and tests observe reloads through it.
 	OnReload func(current *Set, err error)
+	// OpenCases, if set, counts an issuer's cases not yet closed: a reload
+	// that removes an issuer with open cases is refused.
+	OpenCases func(issuer string) (int, error)
 }
 
 // NewBundledRegistry serves the policies embedded in the binary.
@@ -57,6 +61,9 @@ func (r *Registry) Current() *Set { return r.current.Load() }
 // On failure the last good set stays in force and the problems are returned.
 func (r *Registry) Reload() error {
 	set, err := Load(r.fsys, r.name)
+	if err == nil {
+		err = r.removals(r.Current(), set)
+	}
 	if err != nil {
 		r.log.Error("policy reload refused; keeping the last good policies", "dir", r.name, "problems", err.Error())
 	} else {
@@ -68,6 +75,39 @@ func (r *Registry) Reload() error {
 		r.OnReload(r.Current(), err)
 	}
 	return err
+}
+
+// removals refuses a new set that drops an issuer still in use: a deleted
+// or misnamed file must not take the company away from consumers with open
+// cases, or from the list, by accident. An issuer leaves in two steps:
+// withdrawn: true, then the file's removal once its cases are closed.
+func (r *Registry) removals(old, set *Set) error {
+	var problems Problems
+	for _, p := range old.All() {
+		if _, kept := set.Get(p.ID); kept {
+			continue
+		}
+		if !p.Withdrawn {
+			problems = append(problems, Problem{File: p.File, Severity: Error,
+				Message: fmt.Sprintf("issuer %s is gone from the folder; to retire it, set withdrawn: true first, and remove the file once its cases are closed", p.ID)})
+			continue
+		}
+		if r.OpenCases == nil {
+			continue
+		}
+		n, err := r.OpenCases(p.ID)
+		if err != nil {
+			return fmt.Errorf("policies: count the open cases of %s: %w", p.ID, err)
+		}
+		if n > 0 {
+			problems = append(problems, Problem{File: p.File, Severity: Error,
+				Message: fmt.Sprintf("issuer %s is gone from the folder but has %d open cases; keep the file until they are closed", p.ID, n)})
+		}
+	}
+	if len(problems) > 0 {
+		return problems
+	}
+	return nil
 }
 
 // Watch reloads the folder when a policy file in it changes, until ctx ends.
@@ -112,7 +152,9 @@ func (r *Registry) watch(ctx context.Context, debounce time.Duration, ready chan
 			if !ok {
 				return errors.New("policies: watcher closed")
 			}
-			if IsPolicyFile(filepath.Base(ev.Name)) {
+			// A Kubernetes ConfigMap is updated by swapping its "..data"
+			// symlink: the *.yaml links never change themselves.
+			if base := filepath.Base(ev.Name); IsPolicyFile(base) || strings.HasPrefix(base, "..data") {
 				timer.Reset(debounce)
 			}
 		case err, ok := <-w.Errors:

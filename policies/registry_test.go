@@ -149,3 +149,91 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// Deleting a policy file is not a way to retire an issuer: the reload is
+// refused, like a broken file, until the issuer is withdrawn and, if the
+// registry can count them, its cases are closed. A ConfigMap's symlink
+// swap reloads like an edit.
+func TestRemovingAnIssuerTakesTwoSteps(t *testing.T) {
+	dir := t.TempDir()
+	mini := readMini(t)
+	other := strings.NewReplacer("id: mini-se", "id: mini-two", "case_prefix: MINI", "case_prefix: MTWO").Replace(mini)
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("mini-se.yaml", mini)
+	write("mini-two.yaml", other)
+	r, err := NewDirRegistry(dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := 2
+	r.OpenCases = func(issuer string) (int, error) { return open, nil }
+
+	os.Remove(filepath.Join(dir, "mini-two.yaml"))
+	if err := r.Reload(); err == nil || !strings.Contains(err.Error(), "set withdrawn: true first") {
+		t.Fatalf("removal without withdrawal: %v", err)
+	}
+	if _, ok := r.Current().Get("mini-two"); !ok {
+		t.Fatal("the issuer is gone although the reload was refused")
+	}
+	write("mini-two.yaml", strings.Replace(other, "case_prefix: MTWO", "case_prefix: MTWO\nwithdrawn: true", 1))
+	if err := r.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(r.Current().Offered()); got != 1 {
+		t.Errorf("%d issuers offered after the withdrawal, want 1", got)
+	}
+	os.Remove(filepath.Join(dir, "mini-two.yaml"))
+	if err := r.Reload(); err == nil || !strings.Contains(err.Error(), "has 2 open cases") {
+		t.Fatalf("removal with open cases: %v", err)
+	}
+	open = 0
+	if err := r.Reload(); err != nil {
+		t.Fatalf("removal once withdrawn and closed: %v", err)
+	}
+	if _, ok := r.Current().Get("mini-two"); ok {
+		t.Error("the issuer was not removed")
+	}
+}
+
+// A Kubernetes ConfigMap volume updates by swapping its ..data symlink to
+// a new folder; no *.yaml event comes, and the edit must still reload.
+func TestConfigMapSwapReloads(t *testing.T) {
+	dir := t.TempDir()
+	mini := readMini(t)
+	version := func(name, text string) {
+		t.Helper()
+		if err := os.Mkdir(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name, "mini-se.yaml"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	version("..2026_12_01_10_00_00.1", mini)
+	if err := os.Symlink("..2026_12_01_10_00_00.1", filepath.Join(dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("..data/mini-se.yaml", filepath.Join(dir, "mini-se.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	r, results := watchDir(t, dir, &syncBuffer{})
+	// The kubelet's swap: a new folder, a new link, renamed over ..data.
+	version("..2026_12_02_10_00_00.2", strings.Replace(mini, "Ring oss.", "Ring oss gärna.", 1))
+	if err := os.Symlink("..2026_12_02_10_00_00.2", filepath.Join(dir, "..data_tmp")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	if got := next(t, results); got.err != nil {
+		t.Fatalf("reload after the swap: %v", got.err)
+	}
+	if p, _ := r.Current().Get("mini-se"); p.Steps[0].Description["sv"] != "Ring oss gärna." {
+		t.Errorf("the swapped ConfigMap was not loaded: %q", p.Steps[0].Description["sv"])
+	}
+}

@@ -67,7 +67,10 @@ func (s *Store) Enqueue(cursor *Cursor, inputs ...dialog.Input) (added int, err 
 			added++
 		}
 		if cursor != nil {
-			if err := txn.Set(cursorKey(cursor.Name), u64(uint64(cursor.Value))); err != nil {
+			// The value, then when it was stored: a platform may make an
+			// old position meaningless (Telegram after a week of silence).
+			v := append(u64(uint64(cursor.Value)), u64(uint64(s.now().UnixNano()))...)
+			if err := txn.Set(cursorKey(cursor.Name), v); err != nil {
 				return fmt.Errorf("cursor %s: %w", cursor.Name, err)
 			}
 		}
@@ -99,9 +102,10 @@ func isDuplicate(txn *badger.Txn, key string, now time.Time) (bool, error) {
 	return now.UnixNano() < int64(expiry), nil
 }
 
-// Cursor returns the value last stored for the cursor name; ok is false if
-// none was.
-func (s *Store) Cursor(name string) (value int64, ok bool, err error) {
+// Cursor returns the value last stored for the cursor name and when it
+// was stored (zero for a cursor stored before that was kept); ok is false
+// if none was.
+func (s *Store) Cursor(name string) (value int64, at time.Time, ok bool, err error) {
 	err = s.view(func(txn *badger.Txn) error {
 		item, err := txn.Get(cursorKey(name))
 		if errors.Is(err, badger.ErrKeyNotFound) {
@@ -111,17 +115,21 @@ func (s *Store) Cursor(name string) (value int64, ok bool, err error) {
 			return err
 		}
 		return item.Value(func(v []byte) error {
-			if len(v) != 8 {
-				return fmt.Errorf("value is %d bytes, want 8", len(v))
+			switch len(v) {
+			case 16:
+				at = time.Unix(0, int64(binary.BigEndian.Uint64(v[8:])))
+			case 8:
+			default:
+				return fmt.Errorf("value is %d bytes, want 8 or 16", len(v))
 			}
-			value, ok = int64(binary.BigEndian.Uint64(v)), true
+			value, ok = int64(binary.BigEndian.Uint64(v[:8])), true
 			return nil
 		})
 	})
 	if err != nil {
-		return 0, false, fmt.Errorf("store: cursor %s: %w", name, err)
+		return 0, time.Time{}, false, fmt.Errorf("store: cursor %s: %w", name, err)
 	}
-	return value, ok, nil
+	return value, at, ok, nil
 }
 
 // Pending returns up to limit inbox items in arrival order; limit <= 0

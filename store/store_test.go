@@ -246,7 +246,7 @@ func runContract(t *testing.T, open func(t *testing.T, dir string, opts Options)
 
 	t.Run("EnqueueCursor", func(t *testing.T) {
 		s, _, _ := start(t)
-		if _, ok, err := s.Cursor("telegram"); err != nil || ok {
+		if _, _, ok, err := s.Cursor("telegram"); err != nil || ok {
 			t.Fatalf("Cursor before any = ok %v, err %v; want no cursor", ok, err)
 		}
 		mustEnqueue(t, s, &Cursor{Name: "telegram", Value: 812346}, 1, msg("tg:812345", "a"))
@@ -261,7 +261,7 @@ func runContract(t *testing.T, open func(t *testing.T, dir string, opts Options)
 			{"slack", -1},
 		}
 		for _, tt := range tests {
-			got, ok, err := s.Cursor(tt.name)
+			got, _, ok, err := s.Cursor(tt.name)
 			if err != nil || !ok || got != tt.want {
 				t.Errorf("Cursor(%s) = %d, %v, %v; want %d, true, nil", tt.name, got, ok, err, tt.want)
 			}
@@ -589,7 +589,7 @@ func runContract(t *testing.T, open func(t *testing.T, dir string, opts Options)
 			}
 			return nil
 		})
-		if got, ok, err := s.Cursor("telegram"); err != nil || !ok || got != 3 {
+		if got, _, ok, err := s.Cursor("telegram"); err != nil || !ok || got != 3 {
 			t.Errorf("Cursor after reopen = %d, %v, %v; want 3", got, ok, err)
 		}
 		if got := pendingTexts(t, s, 0); !slices.Equal(got, []string{"b"}) {

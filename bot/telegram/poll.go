@@ -22,6 +22,10 @@ import (
 // cursorName is where the getUpdates offset is kept in the store.
 const cursorName = "telegram.offset"
 
+// staleOffset is how old a stored offset may be and still be used: less
+// than the week after which Telegram numbers updates afresh.
+const staleOffset = 6 * 24 * time.Hour
+
 // allowedUpdates are the update kinds Ombud asks for.
 const allowedUpdates = `["message","edited_message","callback_query"]`
 
@@ -50,9 +54,16 @@ func (c *Client) Poll(ctx context.Context) error {
 	if _, err := c.api.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{}); err != nil && ctx.Err() == nil {
 		c.log.Warn("telegram deleteWebhook", "err", redact(err.Error(), c.cfg.Token))
 	}
-	offset, _, err := c.cfg.Store.Cursor(cursorName)
+	offset, at, _, err := c.cfg.Store.Cursor(cursorName)
 	if err != nil {
 		return fmt.Errorf("telegram: read offset: %w", err)
+	}
+	if time.Since(at) > staleOffset {
+		// After a week without updates Telegram numbers the next ones at
+		// random, so an old offset could confirm updates never fetched.
+		// Start without one: Telegram resends what it holds, and the
+		// inbox drops what it has already seen.
+		offset = 0
 	}
 	failures := 0
 	for ctx.Err() == nil {

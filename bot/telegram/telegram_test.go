@@ -220,7 +220,7 @@ func TestPollStoresBeforeConfirming(t *testing.T) {
 	if len(items) != len(ids) {
 		t.Errorf("inbox has %d items, want %d", len(items), len(ids))
 	}
-	if off, ok, _ := st.Cursor(cursorName); !ok || off != ids[len(ids)-1]+1 {
+	if off, _, ok, _ := st.Cursor(cursorName); !ok || off != ids[len(ids)-1]+1 {
 		t.Errorf("stored offset %d, want %d", off, ids[len(ids)-1]+1)
 	}
 }
@@ -322,4 +322,42 @@ func TestDocumentWithALongText(t *testing.T) {
 		sent[1].DocumentName != "" || !strings.HasPrefix(sent[1].Text, "Här är") || sent[2].DocumentName != "ombud-mydata.json" || sent[2].Text != "" {
 		t.Errorf("sent %+v", sent)
 	}
+}
+
+// An offset stored more than a week ago is not used: Telegram has
+// renumbered its updates since, and the old offset would confirm the new,
+// lower ids without fetching them.
+func TestStaleOffsetIsNotTrusted(t *testing.T) {
+	fake := telegramtest.New(token)
+	defer fake.Close()
+	dir := t.TempDir()
+	weekAgo := time.Now().Add(-8 * 24 * time.Hour)
+	st, err := store.Open(dir, store.Options{Now: func() time.Time { return weekAgo }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Enqueue(&store.Cursor{Name: cursorName, Value: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st, err = store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fake.Renumber(500)
+	fake.Text(31, "sv", "hej")
+	c := newClient(t, fake, st)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Poll(ctx) }()
+	if !fake.Wait(5*time.Second, func() bool {
+		items, _ := st.Pending(0)
+		return len(items) == 1
+	}) {
+		items, _ := st.Pending(0)
+		t.Errorf("the renumbered update was not fetched: %d in the inbox", len(items))
+	}
+	cancel()
+	<-done
 }

@@ -194,6 +194,17 @@ func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) err
 		log.Warn("command menu not set", "err", err)
 	}
 
+	reg.OpenCases = func(issuer string) (int, error) {
+		// Only when a reload removes an issuer: a scan is affordable.
+		n := 0
+		err := st.Complaints(func(c dialog.Complaint) error {
+			if c.Issuer == issuer && c.Status != dialog.CaseClosed {
+				n++
+			}
+			return nil
+		})
+		return n, err
+	}
 	var lastRefusal string
 	reg.OnReload = func(_ *policies.Set, err error) {
 		observed.Reload(err == nil)

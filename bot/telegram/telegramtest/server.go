@@ -93,6 +93,14 @@ func (s *Server) notify() {
 }
 
 // Add queues an update and returns its update_id.
+// Renumber makes the next update id next, as Telegram does after a week
+// without updates: it then picks new ids at random, lower ones included.
+func (s *Server) Renumber(next int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID = next - 1
+}
+
 func (s *Server) Add(u models.Update) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
