@@ -12,11 +12,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackutilsx"
 	"golang.org/x/time/rate"
 
 	"ombud/policies"
@@ -47,6 +49,12 @@ type Config struct {
 	Wake func()
 	// ChannelRate is messages per second per channel; 0 means 1.
 	ChannelRate float64
+	// HeaderEvery is how often one case's header is redrawn at most; 0
+	// means 5 s.
+	HeaderEvery time.Duration
+	// TierScale multiplies Slack's per-method rates, for tests against a
+	// fake; 0 means 1, Slack's own.
+	TierScale float64
 	// Files opens a consumer's file by channel and file id, to copy it
 	// into the case's thread; nil posts the file's name only.
 	Files func(ctx context.Context, channel, fileID string) (io.ReadCloser, int64, error)
@@ -62,7 +70,10 @@ type Client struct {
 	channels map[string]*rate.Limiter
 	users    map[string]string // user id -> display name
 	tries    map[string]bool   // outbox ids posted by this process
-	notCases map[string]bool   // "<channel> <ts>" of threads that belong to no case
+	methods  map[string]*rate.Limiter
+	held     map[string]time.Time // a method's Retry-After, until when
+	headers  map[string]*headerState
+	notCases map[string]bool // "<channel> <ts>" of threads that belong to no case
 	botID    string
 }
 
@@ -82,6 +93,12 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.ChannelRate <= 0 {
 		cfg.ChannelRate = 1
+	}
+	if cfg.HeaderEvery <= 0 {
+		cfg.HeaderEvery = 5 * time.Second
+	}
+	if cfg.TierScale <= 0 {
+		cfg.TierScale = 1
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -177,7 +194,8 @@ func (c *Client) displayName(ctx context.Context, userID string) string {
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	u, err := c.api.GetUserInfoContext(ctx, userID)
+	var u *slack.User
+	err := c.call(ctx, "users.info", func() (err error) { u, err = c.api.GetUserInfoContext(ctx, userID); return err })
 	if err != nil {
 		c.log.Warn("slack users.info", "user", userID, "err", err)
 		return "Agent"
@@ -198,11 +216,51 @@ func (c *Client) displayName(ctx context.Context, userID string) string {
 // escape neutralises what Slack reads as markup in text we did not write:
 // with &, < and > escaped, no consumer can ping @channel, mention a user or
 // fake a link.
-func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func escape(s string) string { return slackutilsx.EscapeMessage(s) }
 
-// unescape turns an agent's Slack text back into what they typed.
+// unescape turns Slack's entities back into the characters typed.
 func unescape(s string) string {
 	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 }
+
+// slackMarkup is one of Slack's angle-bracket tokens in a message: a link,
+// a mention of a person or a channel, or a special mention.
+var slackMarkup = regexp.MustCompile(`<([^<>]*)>`)
+
+// plain turns an agent's Slack message into the text a consumer reads: a
+// link becomes "label (address)", a person's mention their display name,
+// a channel's its name, and @here, @channel and @everyone go; the
+// entities &amp; &lt; &gt; are turned back last, so that text the agent
+// typed between angle brackets stays as typed.
+func (c *Client) plain(ctx context.Context, text string) string {
+	text = slackMarkup.ReplaceAllStringFunc(text, func(token string) string {
+		inner := token[1 : len(token)-1]
+		target, label, labelled := strings.Cut(inner, "|")
+		switch {
+		case strings.HasPrefix(target, "@U"), strings.HasPrefix(target, "@W"):
+			if labelled {
+				return label
+			}
+			return c.displayName(ctx, target[1:])
+		case strings.HasPrefix(target, "#C"), strings.HasPrefix(target, "#G"):
+			if labelled {
+				return "#" + label
+			}
+			return "#" + target[1:]
+		case strings.HasPrefix(target, "!"):
+			if labelled && !strings.HasPrefix(target, "!here") && !strings.HasPrefix(target, "!channel") && !strings.HasPrefix(target, "!everyone") {
+				return label // a user group's or a date's readable form
+			}
+			return ""
+		case strings.HasPrefix(target, "mailto:"):
+			return strings.TrimPrefix(target, "mailto:")
+		case labelled && label != target:
+			return label + " (" + target + ")"
+		}
+		return target
+	})
+	// A dropped mention leaves a double space; line breaks stay.
+	return strings.TrimSpace(doubleSpace.ReplaceAllString(unescape(text), " "))
+}
+
+var doubleSpace = regexp.MustCompile(`[ \t]{2,}`)

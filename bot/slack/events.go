@@ -109,7 +109,7 @@ func (c *Client) agentMessage(ctx context.Context, eventID string, m *slackevent
 	in := dialog.Input{
 		Key: "slack:" + eventID, Kind: dialog.InputAgent, Case: caseID, At: c.cfg.Now(),
 		Ref:   "slack:" + m.Channel + ":" + m.TimeStamp,
-		Agent: &dialog.AgentAction{Action: dialog.ActionReply, Agent: c.displayName(ctx, m.User), Text: unescape(m.Text)},
+		Agent: &dialog.AgentAction{Action: dialog.ActionReply, Agent: c.displayName(ctx, m.User), Text: c.plain(ctx, m.Text)},
 	}
 	return c.enqueue(in)
 }
@@ -131,8 +131,12 @@ func (c *Client) caseOfThread(ctx context.Context, channel, threadTS string) (st
 	if known {
 		return "", false, nil
 	}
-	msgs, _, _, err := c.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
-		ChannelID: channel, Timestamp: threadTS, Limit: 1, IncludeAllMetadata: true})
+	var msgs []slack.Message
+	err := c.call(ctx, "conversations.replies", func() (err error) {
+		msgs, _, _, err = c.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+			ChannelID: channel, Timestamp: threadTS, Limit: 1, IncludeAllMetadata: true})
+		return err
+	})
 	if err != nil {
 		return "", false, fmt.Errorf("slack: find the case of thread %s: %w", thread, classify(err))
 	}
@@ -302,7 +306,7 @@ func (c *Client) openForm(ctx context.Context, triggerID, action, caseID string)
 			slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, "Unless it is upheld in full, the consumer also gets the next escalation steps and their dates.", false, false)),
 		}}
 	}
-	if _, err := c.api.OpenViewContext(ctx, triggerID, view); err != nil {
+	if err := c.call(ctx, "views.open", func() error { _, err := c.api.OpenViewContext(ctx, triggerID, view); return err }); err != nil {
 		c.log.Warn("slack views.open", "err", err)
 		return nil // the trigger has expired; the agent presses again
 	}

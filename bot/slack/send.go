@@ -39,7 +39,7 @@ func (c *Client) Send(ctx context.Context, out dialog.Output) error {
 	case "agent.case_new":
 		return nil // the thread's root is the case, just written
 	case "agent.header":
-		return c.updateHeader(ctx, out.Case, channel, ts) // a new day; nothing to say
+		return c.redraw(ctx, out.Case, channel, ts) // a new day, or a change: nothing to say
 	}
 	if out.Attachment != nil && c.cfg.Files != nil {
 		return c.upload(ctx, channel, ts, out)
@@ -52,7 +52,7 @@ func (c *Client) Send(ctx context.Context, out dialog.Output) error {
 	if err := c.post(ctx, channel, ts, out.ID, escape(out.Text), nil); err != nil {
 		return err
 	}
-	return c.updateHeader(ctx, out.Case, channel, ts)
+	return c.redraw(ctx, out.Case, channel, ts)
 }
 
 // thread finds the case's thread, or opens it with the header as its root.
@@ -81,10 +81,13 @@ func (c *Client) thread(ctx context.Context, out dialog.Output) (channel, ts str
 		if err := c.pace(ctx, channel); err != nil {
 			return "", "", err
 		}
-		_, ts, err = c.api.PostMessageContext(ctx, channel,
-			slack.MsgOptionText(escape(headerText(comp)), false),
-			slack.MsgOptionBlocks(c.header(comp)...),
-			slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataType, EventPayload: map[string]any{"outbox": out.ID, "case": comp.ID}}))
+		err = c.call(ctx, "chat.postMessage", func() (err error) {
+			_, ts, err = c.api.PostMessageContext(ctx, channel,
+				slack.MsgOptionText(escape(headerText(comp)), false),
+				slack.MsgOptionBlocks(c.header(comp)...),
+				slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataType, EventPayload: map[string]any{"outbox": out.ID, "case": comp.ID}}))
+			return err
+		})
 		if err != nil {
 			return "", "", classify(err)
 		}
@@ -119,7 +122,10 @@ func (c *Client) post(ctx context.Context, channel, threadTS, id, text string, b
 	if len(blocks) > 0 {
 		opts = append(opts, slack.MsgOptionBlocks(blocks...))
 	}
-	if _, _, err := c.api.PostMessageContext(ctx, channel, opts...); err != nil {
+	if err := c.call(ctx, "chat.postMessage", func() error {
+		_, _, err := c.api.PostMessageContext(ctx, channel, opts...)
+		return err
+	}); err != nil {
 		return classify(err)
 	}
 	return nil
@@ -132,29 +138,60 @@ func (c *Client) find(ctx context.Context, channel, threadTS, id string) (string
 	if id == "" || !c.attempted(id) {
 		return "", nil
 	}
-	var msgs []slack.Message
-	if threadTS != "" {
-		got, _, _, err := c.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
-			ChannelID: channel, Timestamp: threadTS, Limit: 200, IncludeAllMetadata: true})
-		if err != nil {
-			return "", classify(err)
-		}
-		msgs = got
-	} else {
-		resp, err := c.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
-			ChannelID: channel, Limit: 100, IncludeAllMetadata: true})
-		if err != nil {
-			return "", classify(err)
-		}
-		msgs = resp.Messages
-	}
-	for _, m := range msgs {
+	var found string
+	err := c.eachMessage(ctx, channel, threadTS, func(m slack.Message) bool {
 		if m.Metadata.EventType == metadataType && fmt.Sprint(m.Metadata.EventPayload["outbox"]) == id {
-			return m.Timestamp, nil
+			found = m.Timestamp
+			return false
 		}
-	}
-	return "", nil
+		return true
+	})
+	return found, err
 }
+
+// eachMessage calls fn for each message of a thread (threadTS set) or of
+// a channel's recent history, page after page by Slack's cursor, until fn
+// returns false. History is read back at most maxHistoryPages pages: a
+// post whose answer was lost is recent.
+func (c *Client) eachMessage(ctx context.Context, channel, threadTS string, fn func(slack.Message) bool) error {
+	cursor := ""
+	for page := 0; ; page++ {
+		var msgs []slack.Message
+		var next string
+		var err error
+		if threadTS != "" {
+			err = c.call(ctx, "conversations.replies", func() (err error) {
+				msgs, _, next, err = c.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+					ChannelID: channel, Timestamp: threadTS, Limit: 200, Cursor: cursor, IncludeAllMetadata: true})
+				return err
+			})
+		} else {
+			err = c.call(ctx, "conversations.history", func() error {
+				resp, err := c.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+					ChannelID: channel, Limit: 200, Cursor: cursor, IncludeAllMetadata: true})
+				if err == nil {
+					msgs, next = resp.Messages, resp.ResponseMetaData.NextCursor
+				}
+				return err
+			})
+		}
+		if err != nil {
+			return classify(err)
+		}
+		for _, m := range msgs {
+			if !fn(m) {
+				return nil
+			}
+		}
+		if next == "" || (threadTS == "" && page+1 >= maxHistoryPages) {
+			return nil
+		}
+		cursor = next
+	}
+}
+
+// maxHistoryPages bounds how far back a channel's history is searched.
+const maxHistoryPages = 5
 
 // attempted records that a post with outbox id is being tried and reports
 // whether it was tried before in this process. After a restart the first
@@ -181,9 +218,12 @@ func (c *Client) updateHeader(ctx context.Context, caseID, channel, ts string) e
 	if err != nil {
 		return err
 	}
-	_, _, _, err = c.api.UpdateMessageContext(ctx, channel, ts,
-		slack.MsgOptionText(escape(headerText(comp)), false),
-		slack.MsgOptionBlocks(c.header(comp)...))
+	err = c.call(ctx, "chat.update", func() error {
+		_, _, _, err := c.api.UpdateMessageContext(ctx, channel, ts,
+			slack.MsgOptionText(escape(headerText(comp)), false),
+			slack.MsgOptionBlocks(c.header(comp)...))
+		return err
+	})
 	if err != nil {
 		return classify(err)
 	}
@@ -198,7 +238,9 @@ func (c *Client) markDelivered(ctx context.Context, receipt string) error {
 		return nil // a reply from another desk
 	}
 	channel, ts, _ := strings.Cut(rest, ":")
-	err := c.api.AddReactionContext(ctx, "white_check_mark", slack.ItemRef{Channel: channel, Timestamp: ts})
+	err := c.call(ctx, "reactions.add", func() error {
+		return c.api.AddReactionContext(ctx, "white_check_mark", slack.ItemRef{Channel: channel, Timestamp: ts})
+	})
 	if !done(err) { // already marked, or the agent deleted the message: nothing to do
 		return classify(err)
 	}
@@ -287,9 +329,13 @@ func (c *Client) upload(ctx context.Context, channel, ts string, out dialog.Outp
 	if err := c.pace(ctx, channel); err != nil {
 		return err
 	}
-	file, err := c.api.UploadFileContext(ctx, slack.UploadFileParameters{
-		Reader: body, FileSize: int(size), Filename: name, Title: name,
-		Channel: channel, ThreadTimestamp: ts, InitialComment: escape(out.Text),
+	var file *slack.FileSummary
+	err = c.call(ctx, "files.getUploadURLExternal", func() (err error) {
+		file, err = c.api.UploadFileContext(ctx, slack.UploadFileParameters{
+			Reader: body, FileSize: int(size), Filename: name, Title: name,
+			Channel: channel, ThreadTimestamp: ts, InitialComment: escape(out.Text),
+		})
+		return err
 	})
 	if err != nil {
 		return classify(err)
@@ -310,16 +356,21 @@ const redactedText = "[erased at the consumer's request]"
 // quote the consumer, to a neutral text. Agents' own replies are theirs to
 // delete; the root is rewritten by the header update that follows.
 func (c *Client) redact(ctx context.Context, channel, ts, caseID string) error {
-	msgs, _, _, err := c.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
-		ChannelID: channel, Timestamp: ts, Limit: 1000, IncludeAllMetadata: true})
-	if err != nil {
-		return classify(err)
-	}
-	for _, m := range msgs {
-		if m.Timestamp == ts || m.Metadata.EventType != metadataType {
-			continue
+	var ours []string
+	if err := c.eachMessage(ctx, channel, ts, func(m slack.Message) bool {
+		if m.Timestamp != ts && m.Metadata.EventType == metadataType {
+			ours = append(ours, m.Timestamp)
 		}
-		if _, _, _, err := c.api.UpdateMessageContext(ctx, channel, m.Timestamp, slack.MsgOptionText(redactedText, false)); !done(err) {
+		return true
+	}); err != nil {
+		return err
+	}
+	for _, msgTS := range ours {
+		err := c.call(ctx, "chat.update", func() error {
+			_, _, _, err := c.api.UpdateMessageContext(ctx, channel, msgTS, slack.MsgOptionText(redactedText, false))
+			return err
+		})
+		if !done(err) {
 			return classify(err)
 		}
 	}
@@ -334,7 +385,7 @@ func (c *Client) deleteFiles(ctx context.Context, caseID string) error {
 		return err
 	}
 	for _, id := range strings.Fields(files) {
-		if err := c.api.DeleteFileContext(ctx, id); !done(err) {
+		if err := c.call(ctx, "files.delete", func() error { return c.api.DeleteFileContext(ctx, id) }); !done(err) {
 			return classify(err)
 		}
 	}
@@ -345,7 +396,10 @@ func (c *Client) deleteFiles(ctx context.Context, caseID string) error {
 // to the operations channel. It is best effort and not queued: operators
 // also have the log.
 func (c *Client) PostOps(ctx context.Context, channel, text string) error {
-	_, _, err := c.api.PostMessageContext(ctx, channel, slack.MsgOptionText(escape(text), false))
+	err := c.call(ctx, "chat.postMessage", func() error {
+		_, _, err := c.api.PostMessageContext(ctx, channel, slack.MsgOptionText(escape(text), false))
+		return err
+	})
 	if err != nil {
 		return classify(err)
 	}

@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -76,7 +77,7 @@ func newDesk(t *testing.T) desk {
 		t.Fatal(err)
 	}
 	c, err := New(Config{Token: "xoxb-unit", APIURL: fake.APIURL(), SigningSecret: "shh", DefaultChannel: "C1",
-		Store: st, Policies: func() *policies.Set { return set }, ChannelRate: 100, Log: slog.New(slog.DiscardHandler)})
+		Store: st, Policies: func() *policies.Set { return set }, ChannelRate: 100, TierScale: 100, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,5 +303,79 @@ func TestDoneAndRefusedCalls(t *testing.T) {
 		Attachment: &dialog.Attachment{FileID: "f0", Name: "empty.pdf"}}
 	if err := d.c.Send(ctx, empty); err != nil {
 		t.Fatalf("an empty file: %v", err)
+	}
+}
+
+// An agent's reply reaches the consumer without Slack's markup: links as
+// "label (address)", people by name, channels by name, no @here.
+func TestAgentMarkupBecomesPlainText(t *testing.T) {
+	d := newDesk(t)
+	d.fake.AddUser("U42", "Eva Lund")
+	tests := map[string]string{
+		"Se <https://www.arn.se/anmal|ARN:s formulär> &amp; villkoren.":           "Se ARN:s formulär (https://www.arn.se/anmal) & villkoren.",
+		"Läs <https://www.arn.se>.":                                               "Läs https://www.arn.se.",
+		"<@U42> tar över ärendet.":                                                "Eva Lund tar över ärendet.",
+		"<@U42|eva> svarar.":                                                      "eva svarar.",
+		"Se kanalen <#C0123|klagomal>.":                                           "Se kanalen #klagomal.",
+		"<!here> Vi har rättat beloppet.\nMvh":                                    "Vi har rättat beloppet.\nMvh",
+		"Skriv till <mailto:klagomal@example.se|klagomal@example.se>.":            "Skriv till klagomal@example.se.",
+		"1 &lt; 2 och a &gt; b, &amp;lt; är text":                                 "1 < 2 och a > b, &lt; är text",
+		"<!subteam^S1|@klagomal> tittar på det, <!date^1700000000^{date}|15 nov>": "@klagomal tittar på det, 15 nov",
+	}
+	for in, want := range tests {
+		if got := d.c.plain(context.Background(), in); got != want {
+			t.Errorf("plain(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A 429's Retry-After holds every call of that method, those already
+// waiting included; a busy case's header changes fold into few redraws;
+// threads longer than a page are read to the end.
+func TestPacingByMethodAndHeaderRedraws(t *testing.T) {
+	d := newDesk(t)
+	d.c.cfg.HeaderEvery = 300 * time.Millisecond
+	ctx := context.Background()
+	if err := d.c.Send(ctx, dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Key: "agent.case_new", Text: "new", ID: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	root := d.fake.Messages("C1")[0]
+	refused := false
+	d.fake.Fail = func(method string, _ map[string]string) *slacktest.Failure {
+		if method == "chat.update" && !refused {
+			refused = true
+			return &slacktest.Failure{Status: 429, RetryAfter: 1, Error: "ratelimited"}
+		}
+		return nil
+	}
+	// Twenty changes to the case in a burst.
+	for i := 0; i < 20; i++ {
+		out := dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Key: "agent.note_saved", Text: "Note", ID: fmt.Sprint(10 + i)}
+		if err := d.c.Send(ctx, out); err != nil {
+			t.Fatalf("a change whose header could not be redrawn: %v", err)
+		}
+	}
+	if !d.fake.Wait(10*time.Second, func() bool {
+		m, _ := d.fake.Message("C1", root.TS)
+		return m.Updated >= 1
+	}) {
+		t.Fatalf("the header was not redrawn after the Retry-After: %d chat.update calls", d.fake.Calls("chat.update"))
+	}
+	if n := d.fake.Calls("chat.update"); n > 4 {
+		t.Errorf("%d chat.update calls for twenty changes in a burst", n)
+	}
+	if v := d.fake.Violations(); len(v) > 0 {
+		t.Errorf("calls inside a Retry-After: %v", v)
+	}
+
+	// Redaction reads the whole thread, page after page.
+	d.fake.PageSize = 3
+	if err := d.c.redact(ctx, "C1", root.TS, "AXSE-2026-00007"); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range d.fake.Thread("C1", root.TS) {
+		if m.Text != redactedText {
+			t.Errorf("a message past the first page was not redacted: %q", m.Text)
+		}
 	}
 }

@@ -48,8 +48,9 @@ type serveConfig struct {
 	SlackChannels      map[string]string
 	SlackOpsChannel    string
 
-	ReminderDays   int
-	ShutdownBudget time.Duration
+	ReminderDays     int
+	ShutdownBudget   time.Duration
+	SlackHeaderEvery time.Duration
 }
 
 func runServe(ctx context.Context, env *Env, args []string) int {
@@ -71,6 +72,7 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 	fs.Float64Var(&cfg.ChatRate, "telegram-chat-rate", 1, "messages per second to one chat (short bursts of 3 allowed)")
 	fs.IntVar(&cfg.ReminderDays, "reminder-days", 2, "remind agents this many working days before a deadline")
 	fs.DurationVar(&cfg.ShutdownBudget, "shutdown", 8*time.Second, "how long a stop may take")
+	fs.DurationVar(&cfg.SlackHeaderEvery, "slack-header-every", 5*time.Second, "how often one case's Slack header is redrawn at most")
 	rest, code, ok := parseFlags(env, fs, args)
 	if !ok {
 		return code
@@ -168,7 +170,7 @@ func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) err
 		desk, err = slackdesk.New(slackdesk.Config{
 			Token: cfg.SlackToken, APIURL: cfg.SlackAPI, SigningSecret: cfg.SlackSigningSecret,
 			Channels: cfg.SlackChannels, DefaultChannel: cfg.SlackChannel,
-			Store: st, Policies: reg.Current, Now: env.Now, Log: log, Wake: svc.Wake,
+			Store: st, Policies: reg.Current, Now: env.Now, Log: log, Wake: svc.Wake, HeaderEvery: cfg.SlackHeaderEvery,
 			Files: func(ctx context.Context, channel, fileID string) (io.ReadCloser, int64, error) {
 				if channel != telegram.Channel {
 					return nil, 0, fmt.Errorf("%w: no files from channel %q", bot.ErrUndeliverable, channel)

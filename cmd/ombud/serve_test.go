@@ -166,7 +166,7 @@ func startServe(t *testing.T, tg *telegramtest.Server, dir string, extraEnv map[
 	stderr = &syncBuffer{}
 	e := &Env{Stdin: strings.NewReader(""), Stdout: &syncBuffer{}, Stderr: stderr, Getenv: func(k string) string { return env[k] }, Now: time.Now}
 	done := make(chan int, 1)
-	args = append([]string{"serve", "--data", dir, "--http", addr, "--telegram-chat-rate", "50"}, args...)
+	args = append([]string{"serve", "--data", dir, "--http", addr, "--telegram-chat-rate", "50", "--slack-header-every", "50ms"}, args...)
 	go func() { done <- Run(ctx, e, args) }()
 	var once sync.Once
 	stop = func() {

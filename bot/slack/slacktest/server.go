@@ -65,6 +65,26 @@ type Server struct {
 	// LoseAnswer, if set, is asked after a call was done: true answers 502
 	// instead of the result, as when a response is lost on the way back.
 	LoseAnswer func(method string) bool
+	// PageSize bounds the messages of one history or replies page; 0
+	// means Slack's largest, 1000.
+	PageSize int
+
+	// heldUntil is, per method, when a Retry-After given by Fail ends; a
+	// call before then is a violation.
+	heldUntil  map[string]time.Time
+	heldSince  map[string]time.Time
+	violations []string
+}
+
+// inFlightGrace is how long after a 429 a call of the same method may
+// still arrive without counting: it may have left before the 429 came back.
+const inFlightGrace = 200 * time.Millisecond
+
+// Violations lists calls made while their method's Retry-After ran.
+func (s *Server) Violations() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.violations...)
 }
 
 // New starts a fake for the bot token.
@@ -72,6 +92,15 @@ func New(token string) *Server {
 	s := &Server{Token: token, ts: 1700000000000000, calls: map[string]int{}, users: map[string]string{}, changed: make(chan struct{})}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
+}
+
+// pageSize is how many messages one history or replies call returns at
+// most: PageSize if set, else Slack's largest page, 1000. s.mu is held.
+func (s *Server) pageSize() int {
+	if s.PageSize > 0 {
+		return s.PageSize
+	}
+	return 1000
 }
 
 // APIURL is the base URL for SLACK_API_URL; the trailing slash matters.
@@ -213,11 +242,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.calls[method]++
 	fail := s.Fail
+	if now := time.Now(); now.Before(s.heldUntil[method]) && now.Sub(s.heldSince[method]) > inFlightGrace {
+		s.violations = append(s.violations, fmt.Sprintf("%s %s before Retry-After ended", method, s.heldUntil[method].Sub(now).Round(time.Millisecond)))
+	}
 	s.mu.Unlock()
 	if fail != nil {
 		if f := fail(method, form); f != nil {
 			if f.RetryAfter > 0 {
 				w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+				s.mu.Lock()
+				if s.heldUntil == nil {
+					s.heldUntil, s.heldSince = map[string]time.Time{}, map[string]time.Time{}
+				}
+				s.heldSince[method] = time.Now()
+				s.heldUntil[method] = s.heldSince[method].Add(time.Duration(f.RetryAfter) * time.Second)
+				s.mu.Unlock()
 			}
 			status := f.Status
 			if status == 0 {
@@ -313,7 +352,20 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request, method string, for
 			}
 			msgs = append(msgs, msg)
 		}
-		reply(w, 200, map[string]any{"ok": true, "messages": msgs, "has_more": false})
+		// Like Slack, a page at a time: at most limit (and at most
+		// PageSize), with a cursor to the next.
+		from, _ := strconv.Atoi(form["cursor"])
+		limit, _ := strconv.Atoi(form["limit"])
+		if limit <= 0 || limit > s.pageSize() {
+			limit = s.pageSize()
+		}
+		from = min(from, len(msgs))
+		to := min(from+limit, len(msgs))
+		meta := map[string]any{}
+		if to < len(msgs) {
+			meta["next_cursor"] = strconv.Itoa(to)
+		}
+		reply(w, 200, map[string]any{"ok": true, "messages": msgs[from:to], "has_more": to < len(msgs), "response_metadata": meta})
 	case "files.delete":
 		for i, f := range s.fileIDs {
 			if f == form["file"] {
