@@ -112,7 +112,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	return &Client{
 		cfg: cfg, api: api, http: httpClient, log: cfg.Log,
-		global: rate.NewLimiter(rate.Limit(cfg.GlobalRate), max(1, int(cfg.GlobalRate))),
+		// No burst: the overall limit must hold in every second, not only
+		// on average, so sends are spread evenly.
+		global: rate.NewLimiter(rate.Limit(cfg.GlobalRate), 1),
 		chats:  map[int64]*chatPace{},
 	}, nil
 }

@@ -128,6 +128,9 @@ func (c *Client) ingest(ctx context.Context, updates []models.Update) (int64, er
 func (c *Client) answerCallbacks(ctx context.Context, updates []models.Update) {
 	for _, u := range updates {
 		if q := u.CallbackQuery; q != nil {
+			if c.paused() {
+				continue // under a 429 pause the spinner waits; the reply still comes
+			}
 			go func(id string) {
 				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 				defer cancel()

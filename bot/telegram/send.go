@@ -110,6 +110,13 @@ func (c *Client) pauseAll(wait time.Duration) {
 	}
 }
 
+// paused reports whether a 429 pause is running.
+func (c *Client) paused() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Before(c.pausedUntil)
+}
+
 // pace waits for the chat's and the bot's rate limiters, then for any
 // 429 pause to end. The pause is read again after every wait: another send
 // may have met a 429 meanwhile and moved it later.
@@ -230,8 +237,8 @@ func (c *Client) SetCommands(ctx context.Context, catalog *locales.Catalog) erro
 // best effort.
 func (c *Client) Typing(ctx context.Context, chat string) {
 	id, err := strconv.ParseInt(chat, 10, 64)
-	if err != nil {
-		return
+	if err != nil || c.paused() {
+		return // during a 429 pause every call would lengthen it
 	}
 	if _, err := c.api.SendChatAction(ctx, &tgbot.SendChatActionParams{ChatID: id, Action: models.ChatActionTyping}); err != nil {
 		c.log.Debug("telegram sendChatAction", "err", redact(err.Error(), c.cfg.Token))

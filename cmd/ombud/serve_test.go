@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -26,6 +29,9 @@ import (
 )
 
 const testToken = "123456:TEST-token"
+
+// stormFlag lengthens TestServeRidesOutAStorm into a soak.
+var stormFlag = flag.Duration("storm", 0, "run the storm test this long, with 60 chats (default: 8 s, 20 chats)")
 
 // step is one thing a Telegram consumer does: write text, press a button,
 // or send a document.
@@ -513,4 +519,95 @@ func TestServeFilesWithEveryIssuerInOneChat(t *testing.T) {
 			t.Errorf("/status does not show %s:\n%s", id, status)
 		}
 	}
+}
+
+// stormPlan is a seeded fault plan for the Bot API: 429s with retry_after
+// of 1-3 s, server errors and dropped connections, while on is true.
+func stormPlan(seed uint64, on *atomic.Bool) func(string, map[string]string) *telegramtest.Failure {
+	var mu sync.Mutex
+	rng := rand.New(rand.NewPCG(seed, seed))
+	return func(method string, _ map[string]string) *telegramtest.Failure {
+		if !on.Load() || method == "getMe" || method == "setMyCommands" || method == "deleteWebhook" {
+			return nil
+		}
+		mu.Lock()
+		r, ra := rng.IntN(100), 1+rng.IntN(3)
+		mu.Unlock()
+		if method == "getUpdates" {
+			if r < 5 {
+				return &telegramtest.Failure{Drop: true}
+			}
+			return nil
+		}
+		switch {
+		case r < 30:
+			return &telegramtest.Failure{Status: http.StatusTooManyRequests, RetryAfter: ra, Text: fmt.Sprintf("Too Many Requests: retry after %d", ra)}
+		case r < 40:
+			return &telegramtest.Failure{Status: http.StatusBadGateway, Text: "Bad Gateway"}
+		case r < 45:
+			return &telegramtest.Failure{Drop: true, Done: r < 43} // some were sent before the line broke
+		}
+		return nil
+	}
+}
+
+// A storm of 429s, server errors and broken connections while consumers
+// file: nothing is sent while a retry_after runs, and every consumer gets
+// every answer. -storm (e.g. -storm=120s) runs it longer, with more chats.
+func TestServeRidesOutAStorm(t *testing.T) {
+	length, chats := 8*time.Second, 20
+	if *stormFlag > 0 {
+		length, chats = *stormFlag, 60
+	}
+	tg := newFake(t)
+	var on atomic.Bool
+	on.Store(true)
+	tg.Fail = stormPlan(42, &on)
+	serveInProcess(t, tg, t.TempDir(), nil, "--telegram-chat-rate", "1")
+	steps := []step{{text: "/start amex-se"}, {press: "go"}, {press: "yes"}, {text: "2026-11-02"}, {press: "prior:rejected"}}
+	stormEnds := time.Now().Add(length)
+	var wg sync.WaitGroup
+	errs := make(chan string, chats)
+	for i := range chats {
+		wg.Add(1)
+		go func(chat int64) {
+			defer wg.Done()
+			for _, s := range steps {
+				before := len(tg.SentTo(chat))
+				if s.press != "" {
+					if !tg.PressShown(chat, "en", s.press) {
+						errs <- fmt.Sprintf("chat %d: no button %q", chat, s.press)
+						return
+					}
+				} else {
+					tg.Text(chat, "en", s.text)
+				}
+				// A failure bound, not a timing assertion: answers wait out
+				// the storm.
+				if !tg.Wait(time.Until(stormEnds)+60*time.Second, func() bool { return len(tg.SentTo(chat)) > before }) {
+					errs <- fmt.Sprintf("chat %d: no answer to %+v", chat, s)
+					return
+				}
+			}
+		}(int64(9000 + i))
+	}
+	go func() { // the storm passes
+		time.Sleep(time.Until(stormEnds)) // the length of the storm, not a wait on the server
+		on.Store(false)
+	}()
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if v := tg.Violations(); len(v) > 0 {
+		t.Errorf("%d sends while a retry_after ran: %v", len(v), v[:min(5, len(v))])
+	}
+	for i := range chats {
+		last := tg.SentTo(int64(9000 + i))
+		if len(last) == 0 || !strings.Contains(last[len(last)-1].Text, "Question 1 of") {
+			t.Errorf("chat %d did not reach the first question: %v", 9000+i, texts(last))
+		}
+	}
+	t.Logf("%d chats through a %s storm: %d messages sent, %d sendMessage calls", chats, length, len(tg.Sent()), tg.Calls("sendMessage"))
 }

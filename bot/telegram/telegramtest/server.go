@@ -37,6 +37,10 @@ type Failure struct {
 	Status     int    // HTTP status, e.g. 429, 502, 403
 	RetryAfter int    // seconds, for 429
 	Text       string // description
+	// Drop closes the connection without an answer, as a network fault
+	// does; the call may or may not have been done (Done says which).
+	Drop bool
+	Done bool
 }
 
 // inFlightGrace is how long after a 429 a send may still arrive without
@@ -313,7 +317,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	fail := s.Fail
 	s.mu.Unlock()
 	if fail != nil {
-		if f := fail(method, form); f != nil {
+		if f := fail(method, form); f != nil && f.Drop {
+			if f.Done {
+				s.dispatch(httptest.NewRecorder(), r, method, form)
+			}
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+					return
+				}
+			}
+			panic(http.ErrAbortHandler)
+		} else if f != nil {
 			if f.Status == http.StatusTooManyRequests {
 				s.mu.Lock()
 				s.pauseStarted = time.Now()
@@ -324,6 +339,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	s.dispatch(w, r, method, form)
+}
+
+// dispatch answers one Bot API call.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, method string, form map[string]string) {
 	switch method {
 	case "getMe":
 		writeOK(w, models.User{ID: 1, IsBot: true, FirstName: "Ombud", Username: "ombud_test_bot"})
