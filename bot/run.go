@@ -3,6 +3,7 @@ package bot
 import (
 	"cmp"
 	"context"
+	"errors"
 	"hash/fnv"
 	"slices"
 	"strconv"
@@ -163,7 +164,9 @@ func (s *Service) handleBatch(ctx context.Context, items []store.InboxItem, work
 				}
 				s.showTyping(ctx, item.Input)
 				if err := s.handle(ctx, item); err != nil {
-					s.Log.Error("turn not saved; the input stays in the inbox", "err", err, "chat", item.Input.Chat, "case", item.Input.Case)
+					if !errors.Is(err, store.ErrDiskFull) { // the store says that once, not per turn
+						s.Log.Error("turn not saved; the input stays in the inbox", "err", err, "chat", item.Input.Chat, "case", item.Input.Case)
+					}
 					stuck[conv] = true
 					failed.Store(true)
 				}
@@ -252,6 +255,11 @@ const relayPassGap = 5 * time.Millisecond
 // and not already sending, up to opts.Senders at once. It returns how long
 // until the earliest entry waiting for a retry is due.
 func (s *Service) relayPass(ctx context.Context, opts RunOptions) time.Duration {
+	if s.Store.Space().Full {
+		// A send that cannot be marked sent would be sent again on every
+		// pass: wait for space instead.
+		return opts.Poll
+	}
 	heads, err := s.Store.OutboxHeads()
 	if err != nil {
 		s.Log.Error("read outbox", "err", err)
@@ -286,6 +294,9 @@ func (s *Service) drain(ctx context.Context, head store.OutboxItem) {
 	for ok && err == nil && ctx.Err() == nil {
 		if item.NotBefore.After(s.Now()) {
 			return // the relay's pass picks it up when due
+		}
+		if s.Store.Space().Full {
+			return // the relay's pass waits for space
 		}
 		if err := s.deliver(ctx, item); err != nil {
 			s.Log.Warn("send failed; will retry", "err", err, "to", item.Output.To, "chat", item.Output.Chat, "case", item.Output.Case, "attempt", item.Attempts+1)
@@ -342,7 +353,7 @@ func (s *Service) runPurges(ctx context.Context, opts RunOptions) {
 func (s *Service) runTimers(ctx context.Context, opts RunOptions) {
 	for {
 		n, err := s.queueDueTimers(s.Now())
-		if err != nil {
+		if err != nil && !errors.Is(err, store.ErrDiskFull) {
 			s.Log.Error("fire timers", "err", err)
 		}
 		if n > 0 {
@@ -352,6 +363,9 @@ func (s *Service) runTimers(ctx context.Context, opts RunOptions) {
 		if next, ok, err := s.Store.NextTimer(); err == nil && ok {
 			// At least a moment, so a timer that keeps failing cannot spin.
 			sleep = max(next.At.Sub(s.Now()), 50*time.Millisecond)
+		}
+		if err != nil {
+			sleep = max(sleep, opts.Poll)
 		}
 		if !wait(ctx, s.wakeTimers, min(sleep, time.Hour)) {
 			return

@@ -195,6 +195,9 @@ func (s *Service) purge() {
 	}
 	if err := s.Store.Purge(); err != nil {
 		s.purgePending.Store(true) // try again on the next pass
+		if errors.Is(err, store.ErrDiskFull) {
+			return // said once by the store
+		}
 		s.Log.Error("purge after erasure failed; old versions stay on disk until it succeeds", "err", err)
 	}
 }

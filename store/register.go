@@ -110,6 +110,9 @@ func (s *Store) Ref(kind, key string) (value string, ok bool, err error) {
 func (s *Store) Purge() error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	if err := s.space.check(s); err != nil {
+		return fmt.Errorf("store: purge: %w", err)
+	}
 	// DropPrefix skips the flush when no key has the prefix, so write one.
 	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set([]byte("~purge/marker"), nil) }); err != nil {
 		return fmt.Errorf("store: purge: %w", err)
@@ -147,6 +150,9 @@ func (s *Store) Restore(r io.Reader) (err error) {
 			err = fmt.Errorf("%w: %v", ErrNotBackup, p)
 		}
 	}()
+	if err := s.space.check(s); err != nil {
+		return fmt.Errorf("store: restore: %w", err)
+	}
 	if err := s.db.Load(r, 16); err != nil {
 		return fmt.Errorf("store: restore: %w", err)
 	}

@@ -50,6 +50,9 @@ type Options struct {
 	// days. Platforms redeliver within minutes or hours, so a week is
 	// generous.
 	DedupeTTL time.Duration
+	// Reserve is the free space, in bytes, below which the store refuses
+	// writes with ErrDiskFull; 0 means DefaultReserve.
+	Reserve int64
 }
 
 // Store is an open data directory. Its methods are safe for concurrent use.
@@ -76,6 +79,7 @@ type Store struct {
 	log         *slog.Logger
 	now         func() time.Time
 	dedupeTTL   time.Duration
+	space       *space
 }
 
 // Open opens or creates the store in dir. Only one Store may have a
@@ -97,6 +101,10 @@ func Open(dir string, opts Options) (*Store, error) {
 		ttl = defaultDedupeTTL
 	case ttl < 0:
 		return nil, fmt.Errorf("store: open %s: negative dedupe TTL %v", dir, ttl)
+	}
+	reserve := opts.Reserve
+	if reserve <= 0 {
+		reserve = DefaultReserve
 	}
 	switch n := len(opts.EncryptionKey); n {
 	case 0, 16, 24, 32:
@@ -122,11 +130,19 @@ func Open(dir string, opts Options) (*Store, error) {
 		WithEncryptionKey(opts.EncryptionKey).
 		WithLogger(badgerLogger{log: log.With("component", "badger")})
 
+	// Opening writes (a lock file, the manifest, a new memtable log), and
+	// Badger faults on a full disk instead of failing: look first.
+	if free, err := FreeSpace(dir); err == nil && free < reserve {
+		return nil, fmt.Errorf("%w: %s has %d bytes free, %d needed", ErrDiskFull, dir, free, reserve)
+	}
 	db, err := badger.Open(bopts)
 	if err != nil {
 		return nil, openError(dir, err)
 	}
-	return &Store{db: db, dir: dir, log: log, now: now, dedupeTTL: ttl}, nil
+	sp := &space{dir: dir, reserve: reserve, allocated: map[string]bool{}}
+	st := &Store{db: db, dir: dir, log: log, now: now, dedupeTTL: ttl, space: sp}
+	sp.look(st)
+	return st, nil
 }
 
 // openError turns Badger's open failures that an operator can fix into
@@ -186,6 +202,9 @@ func (s *Store) update(fn func(txn *badger.Txn) error) error {
 	defer s.writeMu.Unlock()
 	if s.db.IsClosed() {
 		return errors.New("store: closed")
+	}
+	if err := s.space.check(s); err != nil {
+		return err
 	}
 	for attempt := 1; ; attempt++ {
 		txn := s.db.NewTransaction(true)

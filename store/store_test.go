@@ -775,6 +775,32 @@ func TestOpenErrors(t *testing.T) {
 	openStore(t, encrypted, Options{EncryptionKey: testKey()})
 }
 
+// TestOpenOnAFullDisk: a store that cannot keep its reserve free refuses
+// to open, before Badger writes anything, and says how much space it has.
+// cmd/ombud's TestServeSurvivesAFullDisk fills a real filesystem.
+func TestOpenOnAFullDisk(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	free, err := FreeSpace(dir)
+	if err != nil || free <= 0 {
+		t.Fatalf("FreeSpace of a directory still to be made = %d, %v", free, err)
+	}
+	s, err := Open(dir, Options{Reserve: free + 1<<40})
+	if err == nil {
+		s.Close()
+		t.Fatal("opened with less free space than the reserve")
+	}
+	if !errors.Is(err, ErrDiskFull) || !strings.Contains(err.Error(), "bytes free") {
+		t.Errorf("err = %v, want ErrDiskFull with the figures", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the refused open made %s (%v)", dir, err)
+	}
+	s = openStore(t, dir, Options{})
+	if sp := s.Space(); sp.Full || sp.Free <= 0 || sp.Reserve != DefaultReserve || sp.Refused != 0 {
+		t.Errorf("Space() = %+v on a roomy disk", sp)
+	}
+}
+
 // TestEncryptionAtRest checks the complaint text reaches no file in
 // plaintext. The plain store is the control: it shows the search would
 // find the text if it were there.

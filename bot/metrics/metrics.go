@@ -94,6 +94,10 @@ var (
 	outboxDepth = prometheus.NewDesc("ombud_outbox_depth", "Messages waiting to be sent, by destination.", []string{"destination"}, nil)
 	outboxAge   = prometheus.NewDesc("ombud_outbox_oldest_seconds", "Age of the oldest waiting message, by destination.", []string{"destination"}, nil)
 	cases       = prometheus.NewDesc("ombud_cases", "Cases, by status.", []string{"status"}, nil)
+	diskFull    = prometheus.NewDesc("ombud_disk_full", "1 while the data disk has less free space than the reserve and nothing is confirmed, else 0.", nil, nil)
+	diskFree    = prometheus.NewDesc("ombud_disk_free_bytes", "Free space on the data disk.", nil, nil)
+	diskReserve = prometheus.NewDesc("ombud_disk_reserve_bytes", "Free space the store keeps; below it, writes are refused.", nil, nil)
+	diskRefused = prometheus.NewDesc("ombud_disk_writes_refused_total", "Writes refused because the data disk was full.", nil, nil)
 )
 
 // storeCollector reads queue depths and cases from the store at scrape.
@@ -106,9 +110,22 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- outboxDepth
 	ch <- outboxAge
 	ch <- cases
+	ch <- diskFull
+	ch <- diskFree
+	ch <- diskReserve
+	ch <- diskRefused
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
+	space := c.st.Space()
+	full := 0.0
+	if space.Full {
+		full = 1
+	}
+	ch <- prometheus.MustNewConstMetric(diskFull, prometheus.GaugeValue, full)
+	ch <- prometheus.MustNewConstMetric(diskFree, prometheus.GaugeValue, float64(space.Free))
+	ch <- prometheus.MustNewConstMetric(diskReserve, prometheus.GaugeValue, float64(space.Reserve))
+	ch <- prometheus.MustNewConstMetric(diskRefused, prometheus.CounterValue, float64(space.Refused))
 	depth := map[string]int{}
 	oldest := map[string]time.Time{}
 	if items, err := c.st.Outbox(0); err == nil {

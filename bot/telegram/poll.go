@@ -90,6 +90,13 @@ func (c *Client) Poll(ctx context.Context) error {
 			continue
 		}
 		next, err := c.ingest(ctx, updates)
+		if errors.Is(err, store.ErrDiskFull) {
+			// Not stored, so not confirmed: Telegram keeps them (for a
+			// day) and the old offset fetches them again once there is
+			// space. The store has said so already.
+			sleep(ctx, diskFullWait)
+			continue
+		}
 		if err != nil {
 			// Not stored: poll again with the old offset, so Telegram
 			// sends the same page again.
@@ -182,6 +189,10 @@ func (c *Client) getUpdates(ctx context.Context, offset int64) ([]models.Update,
 	}
 	return r.Result, nil
 }
+
+// diskFullWait is how often the poll looks again while the data disk is
+// full: often enough to carry on soon after space returns.
+const diskFullWait = 2 * time.Second
 
 func pollBackoff(failures int) time.Duration {
 	d := 500 * time.Millisecond

@@ -51,6 +51,9 @@ type serveConfig struct {
 	ReminderDays     int
 	ShutdownBudget   time.Duration
 	SlackHeaderEvery time.Duration
+	// DiskReserve is the free space, in bytes, below which the store
+	// stops writing and Ombud stops confirming messages.
+	DiskReserve int64
 }
 
 func runServe(ctx context.Context, env *Env, args []string) int {
@@ -73,6 +76,7 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 	fs.IntVar(&cfg.ReminderDays, "reminder-days", 2, "remind agents this many working days before a deadline")
 	fs.DurationVar(&cfg.ShutdownBudget, "shutdown", 8*time.Second, "how long a stop may take")
 	fs.DurationVar(&cfg.SlackHeaderEvery, "slack-header-every", 5*time.Second, "how often one case's Slack header is redrawn at most")
+	reserveMiB := fs.Int64("disk-reserve", store.DefaultReserve>>20, "MiB kept free on the data disk; below it Ombud stops confirming messages until space returns")
 	rest, code, ok := parseFlags(env, fs, args)
 	if !ok {
 		return code
@@ -114,6 +118,10 @@ To try Ombud without a token, chat with it in the terminal:
 		return usageError(env, fs, "TELEGRAM_WEBHOOK_URL is set, so TELEGRAM_WEBHOOK_SECRET must be too (1-256 characters A-Z, a-z, 0-9, _ and -)")
 	}
 	cfg.DataDir = *data
+	if *reserveMiB < 1 {
+		return usageError(env, fs, "--disk-reserve must be at least 1 (MiB)")
+	}
+	cfg.DiskReserve = *reserveMiB << 20
 	key, err := encryptionKey(env)
 	if err != nil {
 		return usageError(env, fs, "%v", err)
@@ -138,10 +146,46 @@ func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(cfg.DataDir, store.Options{Logger: log, Now: env.Now, EncryptionKey: cfg.EncryptionKey})
+
+	// HTTP comes up first, so /healthz answers while the store waits for
+	// disk space, and /readyz says why it is not ready yet.
+	var ready, waitingForSpace atomic.Bool
+	var opened atomic.Pointer[store.Store]
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if st := opened.Load(); waitingForSpace.Load() || st != nil && st.Space().Full {
+			http.Error(w, "not ready: the data disk is full", http.StatusServiceUnavailable)
+			return
+		}
+		if !ready.Load() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
-		return err
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
+	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	defer server.Close() // for the early returns; a stop shuts it down gently first
+	errs := make(chan error, 4)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs <- fmt.Errorf("http: %w", err)
+		}
+	}()
+	log.Info("http listening", "addr", ln.Addr().String())
+
+	st, err := openStore(ctx, env, cfg, log, &waitingForSpace)
+	if err != nil || st == nil {
+		return err // st is nil without an error when stopped while waiting
+	}
+	opened.Store(st)
 	defer func() {
 		if err := st.Close(); err != nil {
 			log.Error("close store", "err", err)
@@ -225,17 +269,7 @@ func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) err
 		lastRefusal = err.Error()
 	}
 
-	var ready atomic.Bool
-	mux := http.NewServeMux()
 	mux.Handle("/metrics", observed.Handler())
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		if !ready.Load() {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
 	if cfg.WebhookURL != "" {
 		mux.Handle("/telegram/webhook", tg.WebhookHandler(cfg.WebhookSecret))
 	}
@@ -266,13 +300,6 @@ func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) err
 		mux.Handle("/slack/events", desk.EventsHandler())
 		mux.Handle("/slack/interactions", desk.InteractionsHandler())
 	}
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
-	}
-	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	log.Info("http listening", "addr", ln.Addr().String())
-
 	// Intake stops first on shutdown; the service stops after it, so turns
 	// already queued are finished and relayed.
 	intake, stopIntake := context.WithCancel(context.Background())
@@ -280,15 +307,6 @@ func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) err
 	work, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
 
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errs <- fmt.Errorf("http: %w", err)
-		}
-	}()
 	wg.Add(1)
 	serviceDone := make(chan struct{})
 	go func() {
@@ -353,6 +371,39 @@ func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) err
 	log.Info("stopped", "took", time.Since(stopped).Round(time.Millisecond))
 	return runErr
 }
+
+// openStore opens the store, waiting while its disk is full: a process
+// that exits instead is restarted into the same full disk again and
+// again, answering no health check meanwhile. It returns nil, nil when ctx
+// ends first.
+func openStore(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger, waiting *atomic.Bool) (*store.Store, error) {
+	opts := store.Options{Logger: log, Now: env.Now, EncryptionKey: cfg.EncryptionKey, Reserve: cfg.DiskReserve}
+	var told time.Time
+	for {
+		st, err := store.Open(cfg.DataDir, opts)
+		if !errors.Is(err, store.ErrDiskFull) {
+			waiting.Store(false)
+			return st, err
+		}
+		waiting.Store(true)
+		if time.Since(told) >= diskFullReminder {
+			log.Error("the data disk is full; waiting for space before starting", "err", err)
+			told = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil
+		case <-time.After(diskFullLook):
+		}
+	}
+}
+
+// While the disk is full at start, Ombud looks for space every
+// diskFullLook and says it is waiting every diskFullReminder.
+const (
+	diskFullLook     = 2 * time.Second
+	diskFullReminder = 5 * time.Minute
+)
 
 // logDesk stands in for the agents' desk until Slack is configured: agent
 // messages are logged, never silently dropped.

@@ -159,9 +159,20 @@ func serveInProcess(t *testing.T, tg *telegramtest.Server, dir string, extraEnv 
 	return addr, stderr
 }
 
-// startServe runs ombud serve against the fake and returns how to stop it;
-// stopping twice is harmless.
+// startServe runs ombud serve against the fake, waits until it is ready,
+// and returns how to stop it; stopping twice is harmless.
 func startServe(t *testing.T, tg *telegramtest.Server, dir string, extraEnv map[string]string, args ...string) (addr string, stderr *syncBuffer, stop func()) {
+	t.Helper()
+	addr, stderr, stop = launchServe(t, tg, dir, extraEnv, args...)
+	if !waitHTTP(addr+"/readyz", 10*time.Second) {
+		stop()
+		t.Fatalf("serve never became ready:\n%s", stderr.String())
+	}
+	return addr, stderr, stop
+}
+
+// launchServe runs ombud serve against the fake without waiting for it.
+func launchServe(t *testing.T, tg *telegramtest.Server, dir string, extraEnv map[string]string, args ...string) (addr string, stderr *syncBuffer, stop func()) {
 	t.Helper()
 	addr = freeAddr(t)
 	env := map[string]string{"TELEGRAM_BOT_TOKEN": testToken, "TELEGRAM_API_URL": tg.APIURL()}
@@ -187,10 +198,6 @@ func startServe(t *testing.T, tg *telegramtest.Server, dir string, extraEnv map[
 				t.Error("serve did not stop within 10 s")
 			}
 		})
-	}
-	if !waitHTTP(addr+"/readyz", 10*time.Second) {
-		stop()
-		t.Fatalf("serve never became ready:\n%s", stderr.String())
 	}
 	return addr, stderr, stop
 }
