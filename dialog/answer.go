@@ -142,7 +142,7 @@ var (
 	isoDay     = regexp.MustCompile(`^(\d{4})-(\d{1,2})-(\d{1,2})$`)
 	nordicDay  = regexp.MustCompile(`^(\d{1,2})[./-](\d{1,2})[./-](\d{4})$`)
 	emailShape = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]{2,}$`)
-	amountNum  = regexp.MustCompile(`\d[\d\s.,' ]*`)
+	amountNum  = regexp.MustCompile(`\d[\d\s.,'\x{00a0}\x{202f}]*`)
 )
 
 // dayWords are answers that name a day relative to today, in the three
@@ -208,9 +208,12 @@ func parseAmount(s, currency string) (Answer, *invalid) {
 	if num == "" {
 		return Answer{}, &invalid{key: "validate.amount"}
 	}
-	num = strings.TrimRight(num, " .,'\u00a0")
+	num = strings.TrimRight(num, " \t\n.,'\u00a0\u202f")
 	clean := strings.Map(func(r rune) rune {
-		if r == ' ' || r == '\'' || r == '\u00a0' {
+		// Digit groups: spaces, no-break spaces (as Ombud itself writes
+		// Swedish amounts, so a copied amount reads back the same) and
+		// the Swiss apostrophe.
+		if unicode.IsSpace(r) || r == '\'' || r == '\u202f' {
 			return -1
 		}
 		return r
@@ -234,10 +237,11 @@ func parseAmount(s, currency string) (Answer, *invalid) {
 	if units == 0 && cents == 0 {
 		return Answer{}, &invalid{key: "validate.amount"}
 	}
-	lower := strings.ToLower(s)
+	// The currency named first wins, whatever the map's order.
+	lower, first := strings.ToLower(s), len(s)+1
 	for word, code := range currencyWords {
-		if strings.Contains(lower, word) {
-			currency = code
+		if i := strings.Index(lower, word); i >= 0 && (i < first || i == first && code < currency) {
+			first, currency = i, code
 		}
 	}
 	if currency == "" {

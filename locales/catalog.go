@@ -10,6 +10,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // catalogFiles holds the embedded message catalogs, one file per language.
@@ -90,6 +91,7 @@ func load(fsys fs.FS) (*Catalog, error) {
 		c.printers[lang] = &Printer{
 			lang:      lang,
 			localizer: i18n.NewLocalizer(bundle, lang),
+			numbers:   message.NewPrinter(language.Make(lang)),
 		}
 	}
 	return c, nil

@@ -459,7 +459,7 @@ func TestMoneyAndDayISO(t *testing.T) {
 	tests := []struct {
 		lang, money, day string
 	}{
-		{"sv", "2 000 SEK", "fredag 2027-01-15"},
+		{"sv", "2\u00a0000 SEK", "fredag 2027-01-15"},
 		{"da", "2.000 DKK", "fredag 2027-01-15"},
 		{"en", "2,000 SEK", "Friday 2027-01-15"},
 	}
@@ -476,9 +476,16 @@ func TestMoneyAndDayISO(t *testing.T) {
 			t.Errorf("%s DayISO = %q, want %q", tt.lang, got, tt.day)
 		}
 	}
+	en := c.Printer("en")
+	sv := c.Printer("sv")
 	for n, want := range map[int]string{0: "0", 150: "150", 1000: "1,000", 1234567: "1,234,567", -29600: "-29,600"} {
-		if got := groupDigits(n, ","); got != want {
-			t.Errorf("groupDigits(%d) = %q, want %q", n, got, want)
+		if got := en.Money(n, "SEK"); got != want+" SEK" {
+			t.Errorf("en Money(%d) = %q, want %q", n, got, want+" SEK")
+		}
+		// CLDR's Swedish minus is U+2212.
+		svWant := strings.NewReplacer(",", "\u00a0", "-", "\u2212").Replace(want) + " SEK"
+		if got := sv.Money(n, "SEK"); got != svWant {
+			t.Errorf("sv Money(%d) = %q, want %q", n, got, svWant)
 		}
 	}
 }

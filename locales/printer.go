@@ -3,11 +3,11 @@ package locales
 import (
 	"errors"
 	"maps"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/message"
 )
 
 // Printer renders messages in one language. Get one from Catalog.Printer.
@@ -15,6 +15,9 @@ import (
 type Printer struct {
 	lang      string
 	localizer *i18n.Localizer
+	// numbers groups digits by CLDR: a no-break space in Swedish, so
+	// an amount never breaks over two lines.
+	numbers *message.Printer
 }
 
 // Lang returns the printer's language code, such as "sv".
@@ -93,26 +96,11 @@ func (p *Printer) DayISO(t time.Time) string {
 }
 
 // Money returns a whole amount with the language's digit grouping and the
-// currency code, such as "2 000 SEK" (sv), "2.000 DKK" (da), "2,000 SEK" (en).
+// currency code, such as "2\u00a0000 SEK" (sv, a no-break space),
+// "2.000 DKK" (da), "2,000 SEK" (en).
 func (p *Printer) Money(amount int, currency string) string {
 	return p.Text("number.money", map[string]any{
-		"Amount":   groupDigits(amount, p.Text("number.group_separator", nil)),
+		"Amount":   p.numbers.Sprint(amount),
 		"Currency": currency,
 	})
-}
-
-func groupDigits(n int, sep string) string {
-	sign := ""
-	if n < 0 {
-		sign, n = "-", -n
-	}
-	digits := strconv.Itoa(n)
-	var b strings.Builder
-	for i, d := range digits {
-		if i > 0 && (len(digits)-i)%3 == 0 {
-			b.WriteString(sep)
-		}
-		b.WriteRune(d)
-	}
-	return sign + b.String()
 }
