@@ -171,18 +171,6 @@ func (c *Client) allowed(channel string) bool {
 	return false
 }
 
-// pace waits for the channel's share of chat.postMessage's special tier.
-func (c *Client) pace(ctx context.Context, channel string) error {
-	c.mu.Lock()
-	lim, ok := c.channels[channel]
-	if !ok {
-		lim = rate.NewLimiter(rate.Limit(c.cfg.ChannelRate), 3)
-		c.channels[channel] = lim
-	}
-	c.mu.Unlock()
-	return lim.Wait(ctx)
-}
-
 // displayName is how an agent is shown to the consumer: their Slack
 // display name, looked up once.
 func (c *Client) displayName(ctx context.Context, userID string) string {

@@ -36,7 +36,13 @@ const methodBurst = 3
 // for any Retry-After the method is under, and on a rate-limited answer
 // holds every call of the method for the time Slack asked.
 func (c *Client) call(ctx context.Context, method string, fn func() error) error {
-	if err := c.paceMethod(ctx, method); err != nil {
+	return c.callIn(ctx, method, "", fn)
+}
+
+// callIn is call for a method that posts into channel, which is paced by
+// the channel's limit as well (chat.postMessage has no tier but that).
+func (c *Client) callIn(ctx context.Context, method, channel string, fn func() error) error {
+	if err := c.paceMethod(ctx, method, channel); err != nil {
 		return err
 	}
 	err := fn()
@@ -47,10 +53,38 @@ func (c *Client) call(ctx context.Context, method string, fn func() error) error
 	return err
 }
 
-// paceMethod waits for method's tier and for its Retry-After to pass. The
-// hold is read again after every wait: another call may have met a 429.
-func (c *Client) paceMethod(ctx context.Context, method string) error {
+// paceMethod waits for any Retry-After on method, then for a place under
+// the method's tier and the channel's limit. A call held by a Retry-After
+// takes its places again when it ends: places taken before would all fall
+// due at its end and go at once.
+func (c *Client) paceMethod(ctx context.Context, method, channel string) error {
+	var limits []*rate.Limiter
+	if perMinute, ok := methodTiers[method]; !ok || perMinute > 0 {
+		limits = append(limits, c.methodLimiter(method))
+	}
+	if channel != "" {
+		limits = append(limits, c.channelLimiter(channel))
+	}
+	for {
+		if err := c.waitHold(ctx, method); err != nil {
+			return err
+		}
+		for _, lim := range limits {
+			if err := lim.Wait(ctx); err != nil {
+				return err
+			}
+		}
+		if !c.isHeld(method) {
+			return nil
+		}
+	}
+}
+
+// methodLimiter is method's tier as a limiter; a method not listed gets
+// Tier 3.
+func (c *Client) methodLimiter(method string) *rate.Limiter {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	lim := c.methods[method]
 	if lim == nil {
 		perMinute := methodTiers[method]
@@ -63,12 +97,24 @@ func (c *Client) paceMethod(ctx context.Context, method string) error {
 		}
 		c.methods[method] = lim
 	}
-	c.mu.Unlock()
-	if method != "chat.postMessage" { // paced per channel by its caller
-		if err := lim.Wait(ctx); err != nil {
-			return err
-		}
+	return lim
+}
+
+// channelLimiter is a channel's posting limit: about one message a second,
+// with short bursts.
+func (c *Client) channelLimiter(channel string) *rate.Limiter {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	lim, ok := c.channels[channel]
+	if !ok {
+		lim = rate.NewLimiter(rate.Limit(c.cfg.ChannelRate), 3)
+		c.channels[channel] = lim
 	}
+	return lim
+}
+
+// waitHold returns when no Retry-After holds method, or ctx ends.
+func (c *Client) waitHold(ctx context.Context, method string) error {
 	for {
 		c.mu.Lock()
 		held := time.Until(c.held[method])
@@ -84,6 +130,12 @@ func (c *Client) paceMethod(ctx context.Context, method string) error {
 		case <-t.C:
 		}
 	}
+}
+
+func (c *Client) isHeld(method string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Before(c.held[method])
 }
 
 // holdMethod stops every call of method until wait has passed.

@@ -78,10 +78,7 @@ func (c *Client) thread(ctx context.Context, out dialog.Output) (channel, ts str
 		return "", "", err
 	}
 	if ts == "" {
-		if err := c.pace(ctx, channel); err != nil {
-			return "", "", err
-		}
-		err = c.call(ctx, "chat.postMessage", func() (err error) {
+		err = c.callIn(ctx, "chat.postMessage", channel, func() (err error) {
 			_, ts, err = c.api.PostMessageContext(ctx, channel,
 				slack.MsgOptionText(escape(headerText(comp)), false),
 				slack.MsgOptionBlocks(c.header(comp)...),
@@ -109,9 +106,6 @@ func (c *Client) post(ctx context.Context, channel, threadTS, id, text string, b
 	if ts, err := c.find(ctx, channel, threadTS, id); err != nil || ts != "" {
 		return err // already there from an attempt whose answer was lost
 	}
-	if err := c.pace(ctx, channel); err != nil {
-		return err
-	}
 	opts := []slack.MsgOption{
 		slack.MsgOptionText(text, false),
 		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataType, EventPayload: map[string]any{"outbox": id}}),
@@ -122,7 +116,7 @@ func (c *Client) post(ctx context.Context, channel, threadTS, id, text string, b
 	if len(blocks) > 0 {
 		opts = append(opts, slack.MsgOptionBlocks(blocks...))
 	}
-	if err := c.call(ctx, "chat.postMessage", func() error {
+	if err := c.callIn(ctx, "chat.postMessage", channel, func() error {
 		_, _, err := c.api.PostMessageContext(ctx, channel, opts...)
 		return err
 	}); err != nil {
@@ -326,11 +320,9 @@ func (c *Client) upload(ctx context.Context, channel, ts string, out dialog.Outp
 	if name == "" {
 		name = a.FileID
 	}
-	if err := c.pace(ctx, channel); err != nil {
-		return err
-	}
 	var file *slack.FileSummary
-	err = c.call(ctx, "files.getUploadURLExternal", func() (err error) {
+	// The upload posts into the channel, so it keeps the channel's pace.
+	err = c.callIn(ctx, "files.getUploadURLExternal", channel, func() (err error) {
 		file, err = c.api.UploadFileContext(ctx, slack.UploadFileParameters{
 			Reader: body, FileSize: int(size), Filename: name, Title: name,
 			Channel: channel, ThreadTimestamp: ts, InitialComment: escape(out.Text),
@@ -396,7 +388,7 @@ func (c *Client) deleteFiles(ctx context.Context, caseID string) error {
 // to the operations channel. It is best effort and not queued: operators
 // also have the log.
 func (c *Client) PostOps(ctx context.Context, channel, text string) error {
-	err := c.call(ctx, "chat.postMessage", func() error {
+	err := c.callIn(ctx, "chat.postMessage", channel, func() error {
 		_, _, err := c.api.PostMessageContext(ctx, channel, slack.MsgOptionText(escape(text), false))
 		return err
 	})

@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -377,5 +379,38 @@ func TestPacingByMethodAndHeaderRedraws(t *testing.T) {
 		if m.Text != redactedText {
 			t.Errorf("a message past the first page was not redacted: %q", m.Text)
 		}
+	}
+}
+
+// Calls held by a Retry-After go on at their method's pace when it ends,
+// not all at once: each takes its place under the tier again.
+func TestHeldCallsResumeAtTheirPace(t *testing.T) {
+	d := newDesk(t)
+	d.c.holdMethod("reactions.add", 300*time.Millisecond)
+	const calls = 10
+	var mu sync.Mutex
+	var at []time.Time
+	var wg sync.WaitGroup
+	for range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.c.call(context.Background(), "reactions.add", func() error {
+				mu.Lock()
+				at = append(at, time.Now())
+				mu.Unlock()
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
+	// Tier 3 at TierScale 100 is 83 calls a second with a burst of 3: the
+	// seven calls past the burst need at least 84 ms. A slow machine only
+	// stretches them further.
+	perSecond := float64(methodTiers["reactions.add"]) / 60 * d.c.cfg.TierScale
+	least := time.Duration(float64(calls-methodBurst) / perSecond * float64(time.Second))
+	if span := at[len(at)-1].Sub(at[0]); span < least*9/10 {
+		t.Errorf("%d held calls went within %s of each other, want at least %s", calls, span, least)
 	}
 }

@@ -32,6 +32,12 @@ const Channel = "telegram"
 // DefaultAPIURL is Telegram's own Bot API server.
 const DefaultAPIURL = "https://api.telegram.org"
 
+// DefaultGlobalRate is the bot's pace across all chats. Telegram allows
+// 30 messages a second; sends leave on a steady schedule but arrive with
+// network jitter, and at exactly 30 a second two of them arriving close
+// together put 31 into one second.
+const DefaultGlobalRate = 28
+
 // Config configures a Client.
 type Config struct {
 	Token  string
@@ -41,7 +47,8 @@ type Config struct {
 	// Wake is called after inputs are queued, so the service handles them
 	// at once.
 	Wake func()
-	// GlobalRate is messages per second across all chats; 0 means 30.
+	// GlobalRate is messages per second across all chats; 0 means
+	// DefaultGlobalRate.
 	GlobalRate float64
 	// ChatRate is messages per second to one chat; 0 means 1, with
 	// ChatBurst (0 means 3) allowed at once.
@@ -82,7 +89,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	cfg.APIURL = strings.TrimRight(cfg.APIURL, "/")
 	if cfg.GlobalRate <= 0 {
-		cfg.GlobalRate = 30
+		cfg.GlobalRate = DefaultGlobalRate
 	}
 	if cfg.ChatRate <= 0 {
 		cfg.ChatRate = 1

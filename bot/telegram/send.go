@@ -117,9 +117,11 @@ func (c *Client) paused() bool {
 	return time.Now().Before(c.pausedUntil)
 }
 
-// pace waits for the chat's and the bot's rate limiters, then for any
-// 429 pause to end. The pause is read again after every wait: another send
-// may have met a 429 meanwhile and moved it later.
+// pace waits for the chat's limiter, then for any 429 pause to end and a
+// place under the bot's overall limit. Every sender held by a pause takes
+// its place again when the pause ends: places taken before it would all
+// fall due at its end and burst past the limit. The pause is read again
+// after every wait: another send may have met a 429 meanwhile.
 func (c *Client) pace(ctx context.Context, chatID int64) error {
 	c.mu.Lock()
 	lim := c.chatLimiter(chatID)
@@ -127,9 +129,21 @@ func (c *Client) pace(ctx context.Context, chatID int64) error {
 	if err := lim.Wait(ctx); err != nil {
 		return err
 	}
-	if err := c.global.Wait(ctx); err != nil {
-		return err
+	for {
+		if err := c.waitPause(ctx); err != nil {
+			return err
+		}
+		if err := c.global.Wait(ctx); err != nil {
+			return err
+		}
+		if !c.paused() {
+			return nil
+		}
 	}
+}
+
+// waitPause returns when no 429 pause runs, or ctx ends.
+func (c *Client) waitPause(ctx context.Context) error {
 	for {
 		c.mu.Lock()
 		paused := time.Until(c.pausedUntil)

@@ -71,7 +71,7 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 	fs.StringVar(&cfg.HTTPAddr, "http", envOr(env, "OMBUD_HTTP_ADDR", "127.0.0.1:8080"), "listen address for webhooks and health checks ($OMBUD_HTTP_ADDR)")
 	fs.StringVar(&cfg.TelegramAPI, "telegram-api", envOr(env, "TELEGRAM_API_URL", telegram.DefaultAPIURL), "Bot API base URL ($TELEGRAM_API_URL)")
 	fs.StringVar(&cfg.WebhookURL, "webhook-url", env.Getenv("TELEGRAM_WEBHOOK_URL"), "public URL of /telegram/webhook; empty: long polling ($TELEGRAM_WEBHOOK_URL)")
-	fs.Float64Var(&cfg.TelegramRate, "telegram-rate", 30, "messages per second to Telegram across all chats")
+	fs.Float64Var(&cfg.TelegramRate, "telegram-rate", telegram.DefaultGlobalRate, "messages per second to Telegram across all chats (Telegram allows 30; the margin absorbs network jitter)")
 	fs.Float64Var(&cfg.ChatRate, "telegram-chat-rate", 1, "messages per second to one chat (short bursts of 3 allowed)")
 	fs.IntVar(&cfg.ReminderDays, "reminder-days", 2, "remind agents this many working days before a deadline")
 	fs.DurationVar(&cfg.ShutdownBudget, "shutdown", 8*time.Second, "how long a stop may take")

@@ -55,6 +55,7 @@ type Server struct {
 	files    []string
 	fileIDs  []string
 	calls    map[string]int
+	callLog  []Call
 	users    map[string]string
 	changed  chan struct{}
 	sockets  []*websocket.Conn
@@ -79,6 +80,21 @@ type Server struct {
 // inFlightGrace is how long after a 429 a call of the same method may
 // still arrive without counting: it may have left before the 429 came back.
 const inFlightGrace = 200 * time.Millisecond
+
+// Call is one Web API call as it arrived, answered or not.
+type Call struct {
+	Method  string
+	Channel string // the channel argument, if the call has one
+	At      time.Time
+}
+
+// CallLog lists every authenticated call so far, in arrival order: soak
+// tests measure rates from it.
+func (s *Server) CallLog() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.callLog...)
+}
 
 // Violations lists calls made while their method's Retry-After ran.
 func (s *Server) Violations() []string {
@@ -241,6 +257,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.calls[method]++
+	s.callLog = append(s.callLog, Call{Method: method, Channel: form["channel"], At: time.Now()})
 	fail := s.Fail
 	if now := time.Now(); now.Before(s.heldUntil[method]) && now.Sub(s.heldSince[method]) > inFlightGrace {
 		s.violations = append(s.violations, fmt.Sprintf("%s %s before Retry-After ended", method, s.heldUntil[method].Sub(now).Round(time.Millisecond)))

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,6 +59,7 @@ type Server struct {
 	nextMsgID int
 	sent      []Sent
 	calls     map[string]int
+	callLog   []Call
 	commands  map[string]string
 	webhook   struct{ URL, Secret string }
 	files     map[string]models.File
@@ -219,6 +221,21 @@ func (s *Server) Calls(method string) int {
 	return s.calls[method]
 }
 
+// Call is one Bot API call as it arrived, answered or not.
+type Call struct {
+	Method string
+	Chat   string // chat_id, if the call has one
+	At     time.Time
+}
+
+// CallLog lists every call so far, in arrival order: soak tests measure
+// rates from it.
+func (s *Server) CallLog() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.callLog)
+}
+
 // Pending is how many updates have not been confirmed by an offset.
 func (s *Server) Pending() int {
 	s.mu.Lock()
@@ -314,6 +331,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.calls[method]++
+	s.callLog = append(s.callLog, Call{Method: method, Chat: form["chat_id"], At: time.Now()})
 	fail := s.Fail
 	s.mu.Unlock()
 	if fail != nil {
