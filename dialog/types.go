@@ -150,7 +150,12 @@ type Output struct {
 // Queue names the queue an output keeps its order in: a consumer's chat,
 // or an issuer's desk (one agents' channel, paced as one). Outputs of one
 // queue are delivered in the order they were made; queues are independent.
+// The desk's delivered marks have a queue of their own: they follow no
+// order, and go at a slower tier than posts, which must not wait for them.
 func (o Output) Queue() string {
+	if o.To == ToAgents && o.Key == "agent.delivered" {
+		return "agents:" + o.Issuer + ":marks"
+	}
 	if o.To == ToAgents {
 		return "agents:" + o.Issuer
 	}

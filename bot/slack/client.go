@@ -75,6 +75,12 @@ type Client struct {
 	headers  map[string]*headerState
 	notCases map[string]bool // "<channel> <ts>" of threads that belong to no case
 	botID    string
+
+	// life ends with Close; background work (header redraws) stops with
+	// it, and background counts what is still running.
+	life       context.Context
+	end        context.CancelFunc
+	background sync.WaitGroup
 }
 
 // New prepares a client; it makes no call.
@@ -109,12 +115,22 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Wake == nil {
 		cfg.Wake = func() {}
 	}
+	life, end := context.WithCancel(context.Background())
 	return &Client{
 		cfg: cfg, log: cfg.Log,
 		api:      slack.New(cfg.Token, slack.OptionAPIURL(cfg.APIURL)),
 		channels: map[string]*rate.Limiter{},
 		users:    map[string]string{},
+		life:     life, end: end,
 	}, nil
+}
+
+// Close stops the client's background work and waits for it. Header
+// redraws not yet done are dropped: the next change to the case, or the
+// next day's refresh, redraws it.
+func (c *Client) Close() {
+	c.end()
+	c.background.Wait()
 }
 
 // ParseChannels reads SLACK_CHANNELS: "amex-se=C0123,klarna-dk=C0456".

@@ -21,8 +21,8 @@ var methodTiers = map[string]int{
 	"conversations.history":        50,  // Tier 3
 	"conversations.replies":        50,  // Tier 3
 	"files.delete":                 50,  // Tier 3
-	"files.getUploadURLExternal":   20,  // Tier 2
-	"files.completeUploadExternal": 20,  // Tier 2
+	"files.getUploadURLExternal":   100, // Tier 4; the whole upload is paced by it
+	"files.completeUploadExternal": 100, // Tier 4
 	"users.info":                   100, // Tier 4
 	"views.open":                   100, // Tier 4
 	"chat.postMessage":             0,   // paced per channel instead
@@ -45,6 +45,12 @@ func (c *Client) callIn(ctx context.Context, method, channel string, fn func() e
 	if err := c.paceMethod(ctx, method, channel); err != nil {
 		return err
 	}
+	return c.do(method, fn)
+}
+
+// do runs a call its caller has paced, and on a rate-limited answer holds
+// every call of method for the time Slack asked.
+func (c *Client) do(method string, fn func() error) error {
 	err := fn()
 	var limited *slack.RateLimitedError
 	if errors.As(err, &limited) {
@@ -156,12 +162,15 @@ type headerState struct {
 	pending bool      // a redraw is scheduled, and will read the case then
 }
 
-// redraw brings a case's header up to date: at once if the last redraw is
-// older than Config.HeaderEvery, else once at the end of that time,
-// reading the case as it is then, however many changes came meanwhile. A
-// busy thread's changes fold into one chat.update, well within Tier 3.
-func (c *Client) redraw(ctx context.Context, caseID, channel, ts string) error {
+// redraw brings a case's header up to date, never holding up the post it
+// follows: chat.update is Tier 3, shared by every case, and a thread's
+// messages must not queue behind it. The redraw runs on its own, at once
+// if the last one is older than Config.HeaderEvery, else at the end of
+// that time, reading the case as it is then: a busy thread's changes fold
+// into one chat.update.
+func (c *Client) redraw(caseID, channel, ts string) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.headers == nil {
 		c.headers = map[string]*headerState{}
 	}
@@ -170,17 +179,11 @@ func (c *Client) redraw(ctx context.Context, caseID, channel, ts string) error {
 		h = &headerState{}
 		c.headers[caseID] = h
 	}
-	if h.pending {
-		c.mu.Unlock()
-		return nil // the scheduled redraw will show this change too
+	if h.pending || c.life.Err() != nil {
+		return // the scheduled redraw will show this change too
 	}
-	if wait := time.Until(h.last.Add(c.cfg.HeaderEvery)); wait > 0 {
-		h.pending = true
-		c.mu.Unlock()
-		c.redrawLater(ctx, h, caseID, channel, ts, wait)
-		return nil
-	}
-	h.last = time.Now()
+	h.pending = true
+	c.redrawLater(h, caseID, channel, ts, time.Until(h.last.Add(c.cfg.HeaderEvery)))
 	if len(c.headers) > 10000 { // forget cases long quiet
 		for id, s := range c.headers {
 			if !s.pending && time.Since(s.last) > c.cfg.HeaderEvery {
@@ -188,32 +191,38 @@ func (c *Client) redraw(ctx context.Context, caseID, channel, ts string) error {
 			}
 		}
 	}
-	c.mu.Unlock()
-	if err := c.updateHeader(ctx, caseID, channel, ts); err != nil {
-		// The message it follows is posted: a header that could not be
-		// redrawn now is redrawn later, without holding up the desk.
-		c.log.Warn("slack header redraw failed; trying again shortly", "case", caseID, "err", err)
-		c.mu.Lock()
-		if !h.pending {
-			h.pending = true
-			c.mu.Unlock()
-			c.redrawLater(ctx, h, caseID, channel, ts, c.cfg.HeaderEvery)
-		} else {
-			c.mu.Unlock()
-		}
-	}
-	return nil
 }
 
 // redrawLater redraws a case's header once after wait, reading the case
-// then; it waits for any Retry-After of chat.update first.
-func (c *Client) redrawLater(ctx context.Context, h *headerState, caseID, channel, ts string, wait time.Duration) {
-	time.AfterFunc(wait, func() {
+// then; it waits for the tier and any Retry-After of chat.update first. A
+// change that comes while it waits is shown too; one that comes after it
+// read the case schedules the next. A failed redraw is tried again after
+// HeaderEvery. It stops when the client closes. c.mu is held.
+func (c *Client) redrawLater(h *headerState, caseID, channel, ts string, wait time.Duration) {
+	c.background.Add(1)
+	go func() {
+		defer c.background.Done()
+		t := time.NewTimer(max(wait, 0))
+		defer t.Stop()
+		select {
+		case <-c.life.Done():
+			return
+		case <-t.C:
+		}
+		if err := c.paceMethod(c.life, "chat.update", ""); err != nil {
+			return
+		}
 		c.mu.Lock()
 		h.pending, h.last = false, time.Now()
 		c.mu.Unlock()
-		if err := c.updateHeader(context.WithoutCancel(ctx), caseID, channel, ts); err != nil {
-			c.log.Warn("slack header redraw failed; the next change redraws it", "case", caseID, "err", err)
+		if err := c.updateHeader(c.life, caseID, channel, ts); err != nil && c.life.Err() == nil {
+			c.log.Warn("slack header redraw failed; trying again shortly", "case", caseID, "err", err)
+			c.mu.Lock()
+			if !h.pending {
+				h.pending = true
+				c.redrawLater(h, caseID, channel, ts, c.cfg.HeaderEvery)
+			}
+			c.mu.Unlock()
 		}
-	})
+	}()
 }

@@ -39,7 +39,8 @@ func (c *Client) Send(ctx context.Context, out dialog.Output) error {
 	case "agent.case_new":
 		return nil // the thread's root is the case, just written
 	case "agent.header":
-		return c.redraw(ctx, out.Case, channel, ts) // a new day, or a change: nothing to say
+		c.redraw(out.Case, channel, ts) // a new day, or a change: nothing to say
+		return nil
 	}
 	if out.Attachment != nil && c.cfg.Files != nil {
 		return c.upload(ctx, channel, ts, out)
@@ -52,7 +53,8 @@ func (c *Client) Send(ctx context.Context, out dialog.Output) error {
 	if err := c.post(ctx, channel, ts, out.ID, escape(out.Text), nil); err != nil {
 		return err
 	}
-	return c.redraw(ctx, out.Case, channel, ts)
+	c.redraw(out.Case, channel, ts)
+	return nil
 }
 
 // thread finds the case's thread, or opens it with the header as its root.
@@ -212,7 +214,7 @@ func (c *Client) updateHeader(ctx context.Context, caseID, channel, ts string) e
 	if err != nil {
 		return err
 	}
-	err = c.call(ctx, "chat.update", func() error {
+	err = c.do("chat.update", func() error { // paced by redrawLater
 		_, _, _, err := c.api.UpdateMessageContext(ctx, channel, ts,
 			slack.MsgOptionText(escape(headerText(comp)), false),
 			slack.MsgOptionBlocks(c.header(comp)...))

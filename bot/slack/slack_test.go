@@ -83,6 +83,7 @@ func newDesk(t *testing.T) desk {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(c.Close) // before the store closes
 	if err := c.Check(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,9 @@ func TestSendOpensThreadThenPostsInIt(t *testing.T) {
 	if got := d.fake.Thread("C1", msgs[0].TS); len(got) != 1 || got[0].Text != "Note saved" {
 		t.Errorf("thread: %+v", got)
 	}
-	if root, _ := d.fake.Message("C1", msgs[0].TS); root.Updated != 1 {
+	// The header is redrawn on its own, after the post.
+	if !d.fake.Wait(5*time.Second, func() bool { root, _ := d.fake.Message("C1", msgs[0].TS); return root.Updated == 1 }) {
+		root, _ := d.fake.Message("C1", msgs[0].TS)
 		t.Errorf("header updated %d times, want 1", root.Updated)
 	}
 }
@@ -412,5 +415,36 @@ func TestHeldCallsResumeAtTheirPace(t *testing.T) {
 	least := time.Duration(float64(calls-methodBurst) / perSecond * float64(time.Second))
 	if span := at[len(at)-1].Sub(at[0]); span < least*9/10 {
 		t.Errorf("%d held calls went within %s of each other, want at least %s", calls, span, least)
+	}
+}
+
+// A thread's posts never wait for its header: chat.update is Tier 3 and
+// shared by every case, so the redraw follows on its own.
+func TestPostsDoNotWaitForTheHeader(t *testing.T) {
+	d := newDesk(t)
+	ctx := context.Background()
+	if err := d.c.Send(ctx, dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Key: "agent.case_new", Text: "new", ID: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	root := d.fake.Messages("C1")[0]
+	d.c.holdMethod("chat.update", time.Minute)
+	for i := range 3 {
+		out := dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Key: "agent.consumer_message", Text: fmt.Sprint("message ", i), ID: fmt.Sprint(2 + i)}
+		if err := d.c.Send(ctx, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := len(d.fake.Thread("C1", root.TS)); got != 3 || d.fake.Calls("chat.update") != 0 {
+		t.Errorf("%d posts in the thread and %d chat.update calls while chat.update is held", got, d.fake.Calls("chat.update"))
+	}
+}
+
+// The desk's delivered marks queue apart from its posts: a reaction held
+// by its tier must not hold up the thread.
+func TestDeliveredMarksQueueApart(t *testing.T) {
+	post := dialog.Output{To: dialog.ToAgents, Issuer: "amex-se", Case: "AXSE-2026-00007", Key: "agent.consumer_message"}
+	mark := dialog.Output{To: dialog.ToAgents, Issuer: "amex-se", Case: "AXSE-2026-00007", Key: "agent.delivered"}
+	if post.Queue() == mark.Queue() {
+		t.Errorf("posts and delivered marks share the queue %q", post.Queue())
 	}
 }

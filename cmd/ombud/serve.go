@@ -225,6 +225,7 @@ func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) err
 		if err != nil {
 			return err
 		}
+		defer desk.Close() // before the store closes: deferred calls run last in, first out
 		if err := desk.Check(ctx); err != nil {
 			return err
 		}

@@ -25,12 +25,13 @@ import (
 // asked, for as long as asked, and reports its figures in the log.
 //
 //	go test ./cmd/ombud -run TestServeSoak -soak=3m -soak.chats=200 -v
-//	go test ./cmd/ombud -run TestServeSoak -soak=120s -soak.chats=60 -soak.storm -v
+//	go test ./cmd/ombud -run TestServeSoak -soak=120s -soak.chats=60 -soak.file=1 -soak.storm -v
 var (
 	soakFlag  = flag.Duration("soak", 0, "run TestServeSoak this long (e.g. 3m); 0 skips it")
 	soakChats = flag.Int("soak.chats", 200, "consumers in the soak")
 	soakStorm = flag.Bool("soak.storm", false, "both platforms answer 30% 429, 10% 5xx and drop 5% of connections while the soak runs")
 	soakSeed  = flag.Uint64("soak.seed", 7, "seed of the consumers, agents and faults")
+	soakFile  = flag.Float64("soak.file", 0.25, "the share of consumers who file a complaint; the others ask and leave")
 )
 
 // caseNumber finds a case number in a receipt.
@@ -178,15 +179,16 @@ func TestServeSoak(t *testing.T) {
 		chat := int64(20000 + i)
 		rngMu.Lock()
 		issuer := issuers[rng.IntN(len(issuers))]
+		files := rng.Float64() < *soakFile
 		rngMu.Unlock()
 		consumers.Add(1)
 		go func() {
 			defer consumers.Done()
 			// Consumers arrive over the first third, think between steps,
-			// and a quarter of them file; the others ask and leave.
+			// and some file; the others ask and leave.
 			time.Sleep(randIn(0, length/3)) // arrival, part of the plan
 			script := scripts[issuer]
-			if chat%4 != 0 {
+			if !files {
 				script = []step{{text: "/start"}, {text: "/help"}, {text: "/status"}}
 			}
 			for _, s := range script {
@@ -195,7 +197,7 @@ func TestServeSoak(t *testing.T) {
 				}
 				time.Sleep(randIn(time.Second, 4*time.Second)) // thinking
 			}
-			if chat%4 != 0 {
+			if !files {
 				return
 			}
 			last := tg.SentTo(chat)
@@ -213,7 +215,7 @@ func TestServeSoak(t *testing.T) {
 			// answered, the bot stays quiet, so the thread is where to
 			// look for them.
 			for n := 1; time.Now().Before(end); n++ {
-				time.Sleep(randIn(5*time.Second, 20*time.Second)) // between follow-ups
+				time.Sleep(randIn(20*time.Second, 60*time.Second)) // between follow-ups
 				text := fmt.Sprintf("Any news on %s? (%d)", id, n)
 				sent := time.Now()
 				tg.Text(chat, "en", text)
@@ -244,15 +246,32 @@ func TestServeSoak(t *testing.T) {
 		}()
 	}
 
-	// One agent answers a random filed case about once a second.
+	// One agent answers a random filed case about once a second, until
+	// the last consumer is done: under a storm, filing takes long.
+	consumersDone := make(chan struct{})
+	go func() {
+		consumers.Wait()
+		close(consumersDone)
+	}()
 	type reply struct {
 		chat  int64
 		token string
 		sent  time.Time
 	}
 	var replies []reply
-	for n := 1; time.Now().Before(end); n++ {
-		time.Sleep(randIn(500*time.Millisecond, 1500*time.Millisecond)) // the agent's pace
+	stormOver := time.AfterFunc(length, func() { storm.Store(false) })
+	defer stormOver.Stop()
+	stormEnded := end
+	agentPace := time.NewTicker(time.Second) // the agent's pace
+	defer agentPace.Stop()
+	for n := 1; ; n++ {
+		select {
+		case <-agentPace.C:
+		case <-consumersDone:
+		}
+		if closed(consumersDone) {
+			break
+		}
 		mu.Lock()
 		if len(filed) == 0 {
 			mu.Unlock()
@@ -278,9 +297,6 @@ func TestServeSoak(t *testing.T) {
 			}
 		}
 	}
-	storm.Store(false)
-	stormEnded := time.Now()
-	consumers.Wait()
 
 	// Drain: every agent reply reaches its consumer, and the outboxes
 	// empty.
@@ -361,6 +377,15 @@ func TestServeSoak(t *testing.T) {
 	}
 	if v := sl.Violations(); len(v) > 0 {
 		t.Errorf("%d Slack calls inside a Retry-After: %v", len(v), v[:min(5, len(v))])
+	}
+}
+
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 
