@@ -15,7 +15,7 @@ import (
 	"ombud/bot/console"
 	"ombud/dialog"
 	"ombud/locales"
-	"ombud/policies"
+	"ombud/policies/registry"
 	"ombud/store"
 )
 
@@ -113,9 +113,9 @@ func isTerminal(r io.Reader) bool {
 
 // newRegistry serves the policy folder named by the flag or
 // OMBUD_POLICIES_DIR, else the embedded policies.
-func newRegistry(env *Env, dirFlag string, log *slog.Logger) (*policies.Registry, error) {
+func newRegistry(env *Env, dirFlag string, log *slog.Logger) (*registry.Registry, error) {
 	if dir := policiesDir(env, dirFlag); dir != "" {
-		return policies.NewDirRegistry(dir, log)
+		return registry.NewDir(dir, log)
 	}
-	return policies.NewBundledRegistry(log)
+	return registry.NewBundled(log)
 }

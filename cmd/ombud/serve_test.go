@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -19,8 +18,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/go-telegram/bot/models"
 
 	"ombud/bot/telegram/telegramtest"
 	"ombud/dialog"
@@ -96,21 +93,13 @@ func do(t *testing.T, tg *telegramtest.Server, chat int64, lang string, s step) 
 			t.Fatalf("chat %d: no button %q on screen; sent so far: %v", chat, s.press, texts(tg.SentTo(chat)))
 		}
 	case s.doc != "":
-		tg.Add(docUpdate(chat, lang, s.doc))
+		tg.Document(chat, lang, s.doc)
 	default:
 		tg.Text(chat, lang, s.text)
 	}
 	if !tg.Wait(20*time.Second, func() bool { return len(tg.SentTo(chat)) > before }) {
 		t.Fatalf("chat %d: no answer to %+v; sent so far: %v", chat, s, texts(tg.SentTo(chat)))
 	}
-}
-
-// docUpdate is a consumer sending the PDF name (the fake serves it as
-// "doc-"+name).
-func docUpdate(chat int64, lang, name string) models.Update {
-	return models.Update{Message: &models.Message{ID: int(chat), Chat: models.Chat{ID: chat, Type: models.ChatTypePrivate},
-		From:     &models.User{ID: chat, LanguageCode: lang},
-		Document: &models.Document{FileID: "doc-" + name, FileName: name, MimeType: "application/pdf", FileSize: 48213}}}
 }
 
 // numbered gives each press of a script the keyboard number it will have
@@ -304,9 +293,7 @@ func TestServeWebhook(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	good, _ := json.Marshal(models.Update{ID: 77, Message: &models.Message{ID: 1, Text: "/start billender",
-		Entities: []models.MessageEntity{{Type: models.MessageEntityTypeBotCommand, Offset: 0, Length: 6}},
-		Chat:     models.Chat{ID: 99, Type: models.ChatTypePrivate}, From: &models.User{ID: 99, LanguageCode: "en"}}})
+	good := telegramtest.TextUpdate(77, 1, 99, "en", "/start billender")
 	if code := update("wrong", string(good)); code != http.StatusUnauthorized {
 		t.Errorf("forged secret: %d, want 401", code)
 	}
@@ -327,9 +314,7 @@ func TestServeWebhook(t *testing.T) {
 	}
 	// A later update of the same chat is handled after the redelivery, so
 	// once its answer is there a wrongly handled duplicate would be too.
-	marker, _ := json.Marshal(models.Update{ID: 78, Message: &models.Message{ID: 2, Text: "/help",
-		Entities: []models.MessageEntity{{Type: models.MessageEntityTypeBotCommand, Offset: 0, Length: 5}},
-		Chat:     models.Chat{ID: 99, Type: models.ChatTypePrivate}, From: &models.User{ID: 99, LanguageCode: "en"}}})
+	marker := telegramtest.TextUpdate(78, 2, 99, "en", "/help")
 	if code := update(env["TELEGRAM_WEBHOOK_SECRET"], string(marker)); code != http.StatusOK {
 		t.Fatalf("marker update: %d", code)
 	}

@@ -123,6 +123,33 @@ func (s *Server) Text(chatID int64, lang, text string) int64 {
 	s.nextMsgID++
 	id := s.nextMsgID
 	s.mu.Unlock()
+	return s.Add(models.Update{Message: textMessage(id, chatID, lang, text)})
+}
+
+// Document queues a consumer sending a PDF called name; its file id is
+// "doc-"+name, which AddFile can serve.
+func (s *Server) Document(chatID int64, lang, name string) int64 {
+	s.mu.Lock()
+	s.nextMsgID++
+	id := s.nextMsgID
+	s.mu.Unlock()
+	return s.Add(models.Update{Message: &models.Message{ID: id, Date: int(time.Now().Unix()),
+		Chat:     models.Chat{ID: chatID, Type: models.ChatTypePrivate},
+		From:     &models.User{ID: chatID, FirstName: "Test", LanguageCode: lang},
+		Document: &models.Document{FileID: "doc-" + name, FileName: name, MimeType: "application/pdf", FileSize: 48213}}})
+}
+
+// TextUpdate is an update as Telegram posts it to a webhook: the JSON of a
+// consumer's text message, a command if it starts with "/".
+func TextUpdate(updateID, messageID, chatID int64, lang, text string) []byte {
+	b, err := json.Marshal(models.Update{ID: updateID, Message: textMessage(int(messageID), chatID, lang, text)})
+	if err != nil {
+		panic(err) // a fixed shape of plain values always marshals
+	}
+	return b
+}
+
+func textMessage(id int, chatID int64, lang, text string) *models.Message {
 	msg := &models.Message{
 		ID: id, Date: int(time.Now().Unix()), Text: text,
 		Chat: models.Chat{ID: chatID, Type: models.ChatTypePrivate},
@@ -132,7 +159,7 @@ func (s *Server) Text(chatID int64, lang, text string) int64 {
 		cmd, _, _ := strings.Cut(text, " ")
 		msg.Entities = []models.MessageEntity{{Type: models.MessageEntityTypeBotCommand, Offset: 0, Length: utf16Len(cmd)}}
 	}
-	return s.Add(models.Update{Message: msg})
+	return msg
 }
 
 // Press queues a press of an inline button with callback data.

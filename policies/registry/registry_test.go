@@ -1,4 +1,4 @@
-package policies
+package registry
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"ombud/policies"
 )
 
 type reload struct {
@@ -21,12 +23,12 @@ type reload struct {
 // reload results.
 func watchDir(t *testing.T, dir string, logs *syncBuffer) (*Registry, <-chan reload) {
 	t.Helper()
-	r, err := NewDirRegistry(dir, slog.New(slog.NewTextHandler(logs, nil)))
+	r, err := NewDir(dir, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	results := make(chan reload, 16)
-	r.OnReload = func(s *Set, err error) {
+	r.OnReload = func(s *policies.Set, err error) {
 		p, _ := s.Get("mini-se")
 		results <- reload{p.Version, err}
 	}
@@ -114,13 +116,13 @@ func TestRegistryReloadsValidAndKeepsLastGood(t *testing.T) {
 func TestRegistryRefusesBrokenStart(t *testing.T) {
 	dir := t.TempDir()
 	writeAtomic(t, dir, "mini-se.yaml", "id: [")
-	if _, err := NewDirRegistry(dir, slog.New(slog.DiscardHandler)); err == nil {
+	if _, err := NewDir(dir, slog.New(slog.DiscardHandler)); err == nil {
 		t.Fatal("a registry started on broken policies")
 	}
 }
 
 func TestBundledRegistry(t *testing.T) {
-	r, err := NewBundledRegistry(slog.New(slog.DiscardHandler))
+	r, err := NewBundled(slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +168,7 @@ func TestRemovingAnIssuerTakesTwoSteps(t *testing.T) {
 	}
 	write("mini-se.yaml", mini)
 	write("mini-two.yaml", other)
-	r, err := NewDirRegistry(dir, slog.New(slog.DiscardHandler))
+	r, err := NewDir(dir, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,4 +238,14 @@ func TestConfigMapSwapReloads(t *testing.T) {
 	if p, _ := r.Current().Get("mini-se"); p.Steps[0].Description["sv"] != "Ring oss gärna." {
 		t.Errorf("the swapped ConfigMap was not loaded: %q", p.Steps[0].Description["sv"])
 	}
+}
+
+// readMini is the small valid policy the policies package tests with.
+func readMini(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../testdata/mini-se.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -1,4 +1,7 @@
-package policies
+// Package registry serves the policy set in force and hot-reloads a policy
+// folder, keeping the last good set when an edit is broken. It is the I/O
+// half of the rulebook: package policies only loads what it is given.
+package registry
 
 import (
 	"context"
@@ -13,6 +16,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"ombud/policies"
 )
 
 // Registry holds the policy set in force. It swaps in a new set only when
@@ -22,30 +27,30 @@ type Registry struct {
 	dir     string // folder on disk; "" for the bundled policies
 	name    string // how files are named in problems
 	log     *slog.Logger
-	current atomic.Pointer[Set]
+	current atomic.Pointer[policies.Set]
 
 	// OnReload, if set, is called after every reload attempt with the set
 	// now in force and the reason a new set was refused (nil on success).
 	// Metrics and tests observe reloads through it.
-	OnReload func(current *Set, err error)
+	OnReload func(current *policies.Set, err error)
 	// OpenCases, if set, counts an issuer's cases not yet closed: a reload
 	// that removes an issuer with open cases is refused.
 	OpenCases func(issuer string) (int, error)
 }
 
-// NewBundledRegistry serves the policies embedded in the binary.
-func NewBundledRegistry(log *slog.Logger) (*Registry, error) {
-	return newRegistry(Bundled(), "", BundledDir, log)
+// NewBundled serves the policies embedded in the binary.
+func NewBundled(log *slog.Logger) (*Registry, error) {
+	return newRegistry(policies.Bundled(), "", policies.BundledDir, log)
 }
 
-// NewDirRegistry serves the policies in dir, which Watch reloads on change.
-func NewDirRegistry(dir string, log *slog.Logger) (*Registry, error) {
+// NewDir serves the policies in dir, which Watch reloads on change.
+func NewDir(dir string, log *slog.Logger) (*Registry, error) {
 	return newRegistry(os.DirFS(dir), dir, dir, log)
 }
 
 func newRegistry(fsys fs.FS, dir, name string, log *slog.Logger) (*Registry, error) {
 	r := &Registry{fsys: fsys, dir: dir, name: name, log: log}
-	set, err := Load(fsys, name)
+	set, err := policies.Load(fsys, name)
 	if err != nil {
 		return nil, err
 	}
@@ -55,12 +60,12 @@ func newRegistry(fsys fs.FS, dir, name string, log *slog.Logger) (*Registry, err
 }
 
 // Current is the set in force. It never returns nil.
-func (r *Registry) Current() *Set { return r.current.Load() }
+func (r *Registry) Current() *policies.Set { return r.current.Load() }
 
 // Reload loads the folder again and swaps the new set in if it is valid.
 // On failure the last good set stays in force and the problems are returned.
 func (r *Registry) Reload() error {
-	set, err := Load(r.fsys, r.name)
+	set, err := policies.Load(r.fsys, r.name)
 	if err == nil {
 		err = r.removals(r.Current(), set)
 	}
@@ -81,14 +86,14 @@ func (r *Registry) Reload() error {
 // or misnamed file must not take the company away from consumers with open
 // cases, or from the list, by accident. An issuer leaves in two steps:
 // withdrawn: true, then the file's removal once its cases are closed.
-func (r *Registry) removals(old, set *Set) error {
-	var problems Problems
+func (r *Registry) removals(old, set *policies.Set) error {
+	var problems policies.Problems
 	for _, p := range old.All() {
 		if _, kept := set.Get(p.ID); kept {
 			continue
 		}
 		if !p.Withdrawn {
-			problems = append(problems, Problem{File: p.File, Severity: Error,
+			problems = append(problems, policies.Problem{File: p.File, Severity: policies.Error,
 				Message: fmt.Sprintf("issuer %s is gone from the folder; to retire it, set withdrawn: true first, and remove the file once its cases are closed", p.ID)})
 			continue
 		}
@@ -100,7 +105,7 @@ func (r *Registry) removals(old, set *Set) error {
 			return fmt.Errorf("policies: count the open cases of %s: %w", p.ID, err)
 		}
 		if n > 0 {
-			problems = append(problems, Problem{File: p.File, Severity: Error,
+			problems = append(problems, policies.Problem{File: p.File, Severity: policies.Error,
 				Message: fmt.Sprintf("issuer %s is gone from the folder but has %d open cases; keep the file until they are closed", p.ID, n)})
 		}
 	}
@@ -154,7 +159,7 @@ func (r *Registry) watch(ctx context.Context, debounce time.Duration, ready chan
 			}
 			// A Kubernetes ConfigMap is updated by swapping its "..data"
 			// symlink: the *.yaml links never change themselves.
-			if base := filepath.Base(ev.Name); IsPolicyFile(base) || strings.HasPrefix(base, "..data") {
+			if base := filepath.Base(ev.Name); policies.IsPolicyFile(base) || strings.HasPrefix(base, "..data") {
 				timer.Reset(debounce)
 			}
 		case err, ok := <-w.Errors:
@@ -168,7 +173,7 @@ func (r *Registry) watch(ctx context.Context, debounce time.Duration, ready chan
 	}
 }
 
-func (r *Registry) logChanges(old, set *Set) {
+func (r *Registry) logChanges(old, set *policies.Set) {
 	for _, p := range set.All() {
 		prev, ok := old.Get(p.ID)
 		switch {
@@ -185,7 +190,7 @@ func (r *Registry) logChanges(old, set *Set) {
 	}
 }
 
-func (r *Registry) logWarnings(set *Set) {
+func (r *Registry) logWarnings(set *policies.Set) {
 	for _, w := range set.Warnings() {
 		r.log.Warn("policy lint", "problem", w.String())
 	}
