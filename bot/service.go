@@ -210,10 +210,10 @@ func (s *Service) observe(in dialog.Input, produced []dialog.Output, purged bool
 	obs.Input(inputChannel(in))
 	obs.Turn(took, failed)
 	for _, o := range produced {
-		switch o.Key {
-		case "agent.reminder":
+		switch o.Notice {
+		case dialog.NoticeReminder:
 			obs.Deadline("reminder")
-		case "agent.deadline_passed":
+		case dialog.NoticeBreach:
 			obs.Deadline("breach")
 		}
 	}
@@ -421,7 +421,7 @@ func (s *Service) markDelivered(item store.OutboxItem) error {
 		}
 		return tx.AddOutbox(dialog.Output{
 			To: dialog.ToAgents, Channel: out.Channel, Chat: out.Chat, Case: out.Case, Issuer: out.Issuer,
-			Key: "agent.delivered", Text: "delivered", Receipt: out.Receipt,
+			Notice: dialog.NoticeDelivered, Receipt: out.Receipt,
 		})
 	})
 	if err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -434,11 +434,13 @@ func TestDeliveredMarkIsQueuedOnce(t *testing.T) {
 		}
 	}
 	marks := 0
-	for _, k := range f.agents.keys() {
-		if k == "agent.delivered" {
+	f.agents.mu.Lock()
+	for _, o := range f.agents.sent {
+		if o.Notice == dialog.NoticeDelivered {
 			marks++
 		}
 	}
+	f.agents.mu.Unlock()
 	if marks != 1 {
 		t.Errorf("%d delivered marks, want 1: %v", marks, f.agents.keys())
 	}

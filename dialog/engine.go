@@ -259,13 +259,19 @@ func (t *turn) sayKey(key string, data map[string]any, buttons ...[]Button) {
 // tellAgents queues a message for the agents working the case, written in
 // the language the operators chose for their desk (English for now).
 func (t *turn) tellAgents(key string, data map[string]any) {
+	t.noticeAgents("", key, data)
+}
+
+// noticeAgents is tellAgents for an output that means more to the desk
+// than its text.
+func (t *turn) noticeAgents(notice Notice, key string, data map[string]any) {
 	caseID, issuer := "", ""
 	if t.c != nil {
 		caseID, issuer = t.c.ID, t.c.Issuer
 	}
 	t.out = append(t.out, Output{
 		To: ToAgents, Channel: t.s.Channel, Chat: t.s.Chat, Case: caseID, Issuer: issuer,
-		Key: key, Text: t.e.Catalog.Printer("en").Text(key, data),
+		Notice: notice, Key: key, Text: t.e.Catalog.Printer("en").Text(key, data),
 	})
 }
 
@@ -281,7 +287,7 @@ func (t *turn) redrawDesk() {
 			return
 		}
 	}
-	t.tellAgents("agent.header", map[string]any{"Case": t.c.ID})
+	t.noticeAgents(NoticeRedraw, "agent.header", map[string]any{"Case": t.c.ID})
 }
 
 // tellAgentsFile queues a consumer's file for the agents' desk.

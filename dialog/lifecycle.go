@@ -265,7 +265,7 @@ func (t *turn) handleTimer() error {
 		return nil // decided, closed or erased since the timer was set
 	}
 	if tm.Kind == TimerRefresh {
-		t.tellAgents("agent.header", map[string]any{"Case": t.c.ID})
+		t.noticeAgents(NoticeRedraw, "agent.header", map[string]any{"Case": t.c.ID})
 		t.refreshTimers()
 		return nil
 	}
@@ -286,7 +286,7 @@ func (t *turn) handleTimer() error {
 		if t.pol == nil || !t.now.Before(ends) {
 			break // late, as after downtime: the deadline's own timer reports it
 		}
-		t.tellAgents("agent.reminder", map[string]any{"Case": t.c.ID, "Label": agentLabel, "Date": due.String(),
+		t.noticeAgents(NoticeReminder, "agent.reminder", map[string]any{"Case": t.c.ID, "Label": agentLabel, "Date": due.String(),
 			"Left": t.e.LeftText(*t.c, d, t.pol, t.now)})
 	case TimerDue:
 		if t.now.Before(ends) {
@@ -300,7 +300,7 @@ func (t *turn) handleTimer() error {
 			msg += "\n\n" + t.nextSteps()
 		}
 		t.say("case.deadline_passed", msg)
-		t.tellAgents("agent.deadline_passed", map[string]any{"Case": t.c.ID, "Label": agentLabel, "Date": due.String()})
+		t.noticeAgents(NoticeBreach, "agent.deadline_passed", map[string]any{"Case": t.c.ID, "Label": agentLabel, "Date": due.String()})
 	}
 	t.refreshTimers()
 	return nil

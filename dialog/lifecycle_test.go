@@ -3,6 +3,7 @@ package dialog
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -321,5 +322,24 @@ func TestRegisterCSVIsInert(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), `'=HYPERLINK`) {
 		t.Errorf("the comment was not kept as text:\n%s", b.String())
+	}
+}
+
+// An output queued by an Ombud from before notices had their own field is
+// read with the notice its key stood for, so an upgrade with a full
+// outbox posts no "agent.header" text into a thread.
+func TestLegacyOutboxEntriesGetTheirNotice(t *testing.T) {
+	for key, want := range map[string]Notice{"agent.header": NoticeRedraw, "agent.case_new": NoticeCaseOpened, "agent.erased": NoticeRedact} {
+		var out Output
+		if err := json.Unmarshal([]byte(`{"to":"agents","case":"X","key":"`+key+`","text":"t"}`), &out); err != nil {
+			t.Fatal(err)
+		}
+		if out.Notice != want {
+			t.Errorf("%s read as notice %q, want %q", key, out.Notice, want)
+		}
+	}
+	var consumer Output
+	if err := json.Unmarshal([]byte(`{"to":"consumer","key":"agent.header","text":"t"}`), &consumer); err != nil || consumer.Notice != "" {
+		t.Errorf("a consumer output got notice %q (%v)", consumer.Notice, err)
 	}
 }

@@ -241,6 +241,7 @@ func (t *turn) command(name, arg string) error {
 	case CommandHelp:
 		t.keepKeyboard = true
 		t.sayKey("help.text", nil)
+		t.out[len(t.out)-1].Notice = NoticeHelp
 	case CommandMyData:
 		t.keepKeyboard = true
 		t.privacy = PrivacyExport

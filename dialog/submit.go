@@ -71,7 +71,7 @@ func (t *turn) submit() error {
 	t.s.State = StateSubmitted
 	t.receipt()
 	t.s.Answers, t.s.Back, t.s.Sources, t.s.Field = nil, nil, nil, ""
-	t.tellAgents("agent.case_new", map[string]any{
+	t.noticeAgents(NoticeCaseOpened, "agent.case_new", map[string]any{
 		"Case": c.ID, "Issuer": pol.Name.In("en"), "Lang": c.Lang, "Received": c.ReceivedDate.String(),
 		"Summary": caseSummary(c),
 	})

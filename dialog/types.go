@@ -1,6 +1,9 @@
 package dialog
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // InputKind says what an input is.
 type InputKind string
@@ -121,6 +124,34 @@ const (
 	ToAgents   Recipient = "agents"
 )
 
+// Notice says what an output means for the desk beyond its text, so an
+// adapter acts on a typed value, never on a message key.
+type Notice string
+
+const (
+	// NoticeCaseOpened: a new case; its text is the desk's first view of it.
+	NoticeCaseOpened Notice = "case_opened"
+	// NoticeRedraw: the case's view changed and nothing else is said; the
+	// desk brings its summary up to date. Its text is for logs only.
+	NoticeRedraw Notice = "redraw"
+	// NoticeDelivered: the agent's message named by Receipt reached the
+	// consumer; the desk marks it. It has no text.
+	NoticeDelivered Notice = "delivered"
+	// NoticeRedact: the consumer's personal data is erased; the desk
+	// removes it from its own copies, then shows the text.
+	NoticeRedact Notice = "redact"
+	// NoticeReminder: a deadline is near.
+	NoticeReminder Notice = "reminder"
+	// NoticeBreach: a deadline passed unmet.
+	NoticeBreach Notice = "breach"
+
+	// NoticeHelp: the consumer asked for help; a channel may add its own.
+	NoticeHelp Notice = "help"
+	// NoticeErased: the consumer's data is erased; a channel deletes what
+	// it keeps of theirs, such as exported files.
+	NoticeErased Notice = "erased"
+)
+
 // Output is one message to send.
 type Output struct {
 	To      Recipient `json:"to"`
@@ -128,8 +159,11 @@ type Output struct {
 	Chat    string    `json:"chat,omitempty"`    // consumer conversation
 	Case    string    `json:"case,omitempty"`    // the case it concerns
 	Issuer  string    `json:"issuer,omitempty"`  // for routing agent messages
-	// Key is the catalog id of the main message, for tests, logs and
-	// adapters that treat some messages specially.
+	// Notice, if set, is what the output means for the desk; adapters act
+	// on it.
+	Notice Notice `json:"notice,omitempty"`
+	// Key is the catalog id of the main message, for tests and logs only:
+	// adapters never look at it.
 	Key     string     `json:"key"`
 	Text    string     `json:"text"`
 	Buttons [][]Button `json:"buttons,omitempty"`
@@ -153,7 +187,7 @@ type Output struct {
 // The desk's delivered marks have a queue of their own: they follow no
 // order, and go at a slower tier than posts, which must not wait for them.
 func (o Output) Queue() string {
-	if o.To == ToAgents && o.Key == "agent.delivered" {
+	if o.To == ToAgents && o.Notice == NoticeDelivered {
 		return "agents:" + o.Issuer + ":marks"
 	}
 	if o.To == ToAgents {
@@ -173,4 +207,25 @@ type Document struct {
 type Button struct {
 	Label string `json:"label"`
 	Data  string `json:"data"`
+}
+
+// legacyNotices are the notices of outputs queued before notices had a
+// field of their own, by the keys they were told apart by then. Outboxes
+// written by an older Ombud are read through it once after an upgrade.
+var legacyNotices = map[string]Notice{
+	"agent.case_new": NoticeCaseOpened, "agent.header": NoticeRedraw, "agent.delivered": NoticeDelivered,
+	"agent.erased": NoticeRedact, "agent.reminder": NoticeReminder, "agent.deadline_passed": NoticeBreach,
+}
+
+// UnmarshalJSON reads an output, giving one queued by an older Ombud the
+// notice its key stood for.
+func (o *Output) UnmarshalJSON(b []byte) error {
+	type plain Output // without this method
+	if err := json.Unmarshal(b, (*plain)(o)); err != nil {
+		return err
+	}
+	if o.Notice == "" && o.To == ToAgents {
+		o.Notice = legacyNotices[o.Key]
+	}
+	return nil
 }

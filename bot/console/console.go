@@ -270,10 +270,10 @@ func (c *Chat) printConsumer(_ context.Context, out dialog.Output) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	fmt.Fprintln(c.Out, "ombud> "+c.wrap(out.Text, "       "))
-	if out.Key == "help.text" {
+	if out.Notice == dialog.NoticeHelp {
 		fmt.Fprintln(c.Out, "       "+c.wrap(c.Service.Engine.Catalog.Printer(c.lang()).Text("console.help", nil), "       "))
 	}
-	if strings.HasPrefix(out.Key, "privacy.erased") {
+	if out.Notice == dialog.NoticeErased {
 		// The consumer's exports are their data too.
 		old, _ := filepath.Glob(filepath.Join(c.ExportDir, c.ChatID+"-*"))
 		for _, f := range old {
@@ -315,7 +315,7 @@ func (c *Chat) lang() string {
 }
 
 func (c *Chat) printAgents(_ context.Context, out dialog.Output) error {
-	if out.Key == "agent.header" {
+	if out.Notice == dialog.NoticeRedraw {
 		return nil // the terminal desk has no header to redraw
 	}
 	c.mu.Lock()

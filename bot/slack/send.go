@@ -24,7 +24,7 @@ func (c *Client) Send(ctx context.Context, out dialog.Output) error {
 	if out.To != dialog.ToAgents {
 		return fmt.Errorf("%w: slack carries the agents' desk only", bot.ErrUndeliverable)
 	}
-	if out.Key == "agent.delivered" {
+	if out.Notice == dialog.NoticeDelivered {
 		return c.markDelivered(ctx, out.Receipt)
 	}
 	if out.Case == "" {
@@ -35,17 +35,17 @@ func (c *Client) Send(ctx context.Context, out dialog.Output) error {
 	if err != nil {
 		return err
 	}
-	switch out.Key {
-	case "agent.case_new":
+	switch out.Notice {
+	case dialog.NoticeCaseOpened:
 		return nil // the thread's root is the case, just written
-	case "agent.header":
+	case dialog.NoticeRedraw:
 		c.redraw(out.Case, channel, ts) // a new day, or a change: nothing to say
 		return nil
 	}
 	if out.Attachment != nil && c.cfg.Files != nil {
 		return c.upload(ctx, channel, ts, out)
 	}
-	if out.Key == "agent.erased" {
+	if out.Notice == dialog.NoticeRedact {
 		if err := c.redact(ctx, channel, ts, out.Case); err != nil {
 			return err
 		}

@@ -101,7 +101,7 @@ func newDesk(t *testing.T) desk {
 func TestSendOpensThreadThenPostsInIt(t *testing.T) {
 	d := newDesk(t)
 	ctx := context.Background()
-	if err := d.c.Send(ctx, dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Key: "agent.case_new", Text: "new", ID: "1"}); err != nil {
+	if err := d.c.Send(ctx, dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Notice: dialog.NoticeCaseOpened, Key: "agent.case_new", Text: "new", ID: "1"}); err != nil {
 		t.Fatal(err)
 	}
 	msgs := d.fake.Messages("C1")
@@ -127,7 +127,7 @@ func TestSendOpensThreadThenPostsInIt(t *testing.T) {
 func TestRetryAfterALostAnswerDoesNotPostTwice(t *testing.T) {
 	d := newDesk(t)
 	ctx := context.Background()
-	out := dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Key: "agent.case_new", Text: "new", ID: "1"}
+	out := dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Notice: dialog.NoticeCaseOpened, Key: "agent.case_new", Text: "new", ID: "1"}
 	if err := d.c.Send(ctx, out); err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestRetryAfterALostAnswerDoesNotPostTwice(t *testing.T) {
 func TestEventsAreVerifiedAndFiltered(t *testing.T) {
 	d := newDesk(t)
 	ctx := context.Background()
-	if err := d.c.Send(ctx, dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Key: "agent.case_new", Text: "new", ID: "1"}); err != nil {
+	if err := d.c.Send(ctx, dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Notice: dialog.NoticeCaseOpened, Key: "agent.case_new", Text: "new", ID: "1"}); err != nil {
 		t.Fatal(err)
 	}
 	root := d.fake.Messages("C1")[0]
@@ -286,7 +286,7 @@ func TestReplyInAThreadNotYetLinked(t *testing.T) {
 func TestDoneAndRefusedCalls(t *testing.T) {
 	d := newDesk(t)
 	ctx := context.Background()
-	mark := dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Key: "agent.delivered", Text: "delivered", Receipt: "slack:C1:5.5"}
+	mark := dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Notice: dialog.NoticeDelivered, Receipt: "slack:C1:5.5"}
 	for i := 0; i < 2; i++ {
 		if err := d.c.Send(ctx, mark); err != nil {
 			t.Fatalf("mark %d: %v", i+1, err)
@@ -341,7 +341,7 @@ func TestPacingByMethodAndHeaderRedraws(t *testing.T) {
 	d := newDesk(t)
 	d.c.cfg.HeaderEvery = 300 * time.Millisecond
 	ctx := context.Background()
-	if err := d.c.Send(ctx, dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Key: "agent.case_new", Text: "new", ID: "1"}); err != nil {
+	if err := d.c.Send(ctx, dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Notice: dialog.NoticeCaseOpened, Key: "agent.case_new", Text: "new", ID: "1"}); err != nil {
 		t.Fatal(err)
 	}
 	root := d.fake.Messages("C1")[0]
@@ -423,7 +423,7 @@ func TestHeldCallsResumeAtTheirPace(t *testing.T) {
 func TestPostsDoNotWaitForTheHeader(t *testing.T) {
 	d := newDesk(t)
 	ctx := context.Background()
-	if err := d.c.Send(ctx, dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Key: "agent.case_new", Text: "new", ID: "1"}); err != nil {
+	if err := d.c.Send(ctx, dialog.Output{To: dialog.ToAgents, Case: "AXSE-2026-00007", Notice: dialog.NoticeCaseOpened, Key: "agent.case_new", Text: "new", ID: "1"}); err != nil {
 		t.Fatal(err)
 	}
 	root := d.fake.Messages("C1")[0]
@@ -443,7 +443,7 @@ func TestPostsDoNotWaitForTheHeader(t *testing.T) {
 // by its tier must not hold up the thread.
 func TestDeliveredMarksQueueApart(t *testing.T) {
 	post := dialog.Output{To: dialog.ToAgents, Issuer: "amex-se", Case: "AXSE-2026-00007", Key: "agent.consumer_message"}
-	mark := dialog.Output{To: dialog.ToAgents, Issuer: "amex-se", Case: "AXSE-2026-00007", Key: "agent.delivered"}
+	mark := dialog.Output{To: dialog.ToAgents, Issuer: "amex-se", Case: "AXSE-2026-00007", Notice: dialog.NoticeDelivered}
 	if post.Queue() == mark.Queue() {
 		t.Errorf("posts and delivered marks share the queue %q", post.Queue())
 	}

@@ -411,7 +411,7 @@ const (
 type logDesk struct{ log *slog.Logger }
 
 func (d logDesk) Send(_ context.Context, out dialog.Output) error {
-	if out.Key == "agent.header" {
+	if out.Notice == dialog.NoticeRedraw {
 		return nil
 	}
 	d.log.Info("agent desk", "case", out.Case, "issuer", out.Issuer, "key", out.Key, "text", strings.ReplaceAll(out.Text, "\n", " | "))
