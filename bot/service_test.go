@@ -362,7 +362,7 @@ func TestPurgeSkipsAReopenedCase(t *testing.T) {
 	f.file(t, "amex-dk")
 	caseID := f.session(t).Case
 	agent := func(action string) {
-		f.input(t, dialog.Input{Kind: dialog.InputAgent, Case: caseID, Agent: &dialog.AgentAction{Action: action, Agent: "Eva"}})
+		f.input(t, dialog.Input{Kind: dialog.InputAgent, Case: caseID, Agent: &dialog.AgentAction{Action: dialog.Action(action), Agent: "Eva"}})
 	}
 	agent(dialog.ActionClose)
 	tm, _, _ := f.svc.Store.NextTimer()

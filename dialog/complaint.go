@@ -2,31 +2,43 @@ package dialog
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"ombud/policies"
 )
 
+// CaseStatus is where a filed complaint stands.
+type CaseStatus string
+
 // Case states. A complaint moves through them after it is filed.
 const (
-	CaseSubmitted    = "submitted"
-	CaseAcknowledged = "acknowledged"
-	CaseInProgress   = "in_progress" // claimed by an agent
-	CaseExtended     = "extended"    // holding reply sent; the later date binds
-	CaseDecided      = "decided"
-	CaseClosed       = "closed"
+	CaseSubmitted    CaseStatus = "submitted"
+	CaseAcknowledged            = "acknowledged"
+	CaseInProgress              = "in_progress" // claimed by an agent
+	CaseExtended                = "extended"    // holding reply sent; the later date binds
+	CaseDecided                 = "decided"
+	CaseClosed                  = "closed"
 )
+
+// Open reports whether the issuer has still to decide a case in status s.
+func (s CaseStatus) Open() bool { return slices.Contains(openStatuses, s) }
+
+// CaseStatuses lists every status, in the order of a case's life.
+func CaseStatuses() []CaseStatus {
+	return []CaseStatus{CaseSubmitted, CaseAcknowledged, CaseInProgress, CaseExtended, CaseDecided, CaseClosed}
+}
 
 // Complaint is one filed case: what the consumer said, under which policy,
 // the dates that bind the issuer and everything that happened since.
 type Complaint struct {
-	ID            string `json:"id"` // the case number, such as AXSE-2026-000123
-	Issuer        string `json:"issuer"`
-	PolicyVersion string `json:"policy_version"`
-	Channel       string `json:"channel"`
-	Chat          string `json:"chat"`
-	Lang          string `json:"lang"`
-	Status        string `json:"status"`
+	ID            string     `json:"id"` // the case number, such as AXSE-2026-000123
+	Issuer        string     `json:"issuer"`
+	PolicyVersion string     `json:"policy_version"`
+	Channel       string     `json:"channel"`
+	Chat          string     `json:"chat"`
+	Lang          string     `json:"lang"`
+	Status        CaseStatus `json:"status"`
 
 	ReceivedAt     time.Time     `json:"received_at"`
 	ReceivedDate   policies.Date `json:"received_date"`
@@ -67,20 +79,23 @@ type FiledAnswer struct {
 	Attachments []Attachment `json:"attachments,omitempty"`
 }
 
+// DeadlineKind says what meets a deadline.
+type DeadlineKind string
+
 // Deadline kinds of a case.
 const (
 	// DeadlineAnswer is met by any answer from the issuer: an
 	// acknowledgement, a reply, a holding reply or a decision.
-	DeadlineAnswer = "answer"
+	DeadlineAnswer DeadlineKind = "answer"
 	// DeadlineDecision is met only by a decision.
-	DeadlineDecision = "decision"
+	DeadlineDecision DeadlineKind = "decision"
 )
 
 // CaseDeadline is one issuer deadline of a case, computed at filing.
 type CaseDeadline struct {
 	Step   string        `json:"step"`
 	ID     string        `json:"id"`
-	Kind   string        `json:"kind"`  // DeadlineAnswer or DeadlineDecision
+	Kind   DeadlineKind  `json:"kind"`
 	Label  string        `json:"label"` // in the consumer's language
 	Due    policies.Date `json:"due"`
 	Ends   time.Time     `json:"ends"`
@@ -127,16 +142,34 @@ func (c Complaint) Left(d CaseDeadline, pol *policies.Policy, now time.Time) (n 
 
 // Decision is the issuer's answer to the complaint.
 type Decision struct {
-	Outcome string    `json:"outcome"`
+	Outcome Outcome   `json:"outcome"`
 	Text    string    `json:"text"`
 	By      string    `json:"by"`
 	At      time.Time `json:"at"`
 }
 
+// EventKind says what an entry of a case's history records.
+type EventKind string
+
+// History entries.
+const (
+	EventSubmitted EventKind = "submitted" // the consumer filed the case
+	EventConsumer  EventKind = "consumer"  // the consumer wrote to the filed case
+	EventReply     EventKind = "reply"     // an agent answered the consumer
+	EventNote      EventKind = "note"      // an agent's internal note
+	EventClaim     EventKind = "claim"     // an agent took the case
+	EventExtend    EventKind = "extend"    // a holding reply: the later date binds
+	EventDecide    EventKind = "decide"    // the issuer's decision
+	EventClose     EventKind = "close"
+	EventReopen    EventKind = "reopen"
+	EventDue       EventKind = "due"    // a deadline passed unmet
+	EventErased    EventKind = "erased" // the consumer's data was erased
+)
+
 // Event is one entry of a case's history, for agents and the register.
 type Event struct {
 	At   time.Time `json:"at"`
-	Kind string    `json:"kind"` // submitted, consumer, reply, note, claim, extend, decide, close, reopen, due
+	Kind EventKind `json:"kind"`
 	By   string    `json:"by,omitempty"`
 	Text string    `json:"text,omitempty"`
 }

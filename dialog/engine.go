@@ -167,7 +167,7 @@ type turn struct {
 // dates; its texts come from the policy in force.
 func (t *turn) bindPolicy() {
 	issuer := t.s.Issuer
-	if t.c != nil && (t.in.Kind == InputAgent || t.in.Kind == InputTimer || !contains(draftStates, t.s.State)) {
+	if t.c != nil && (t.in.Kind == InputAgent || t.in.Kind == InputTimer || !isDraft(t.s.State)) {
 		issuer = t.c.Issuer
 	}
 	if issuer == "" {

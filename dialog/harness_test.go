@@ -129,7 +129,7 @@ func (h *harness) pressRaw(data string) []Output {
 func (h *harness) cmd(name, arg string) []Output {
 	return h.run(Input{Kind: InputCommand, Command: name, Arg: arg})
 }
-func (h *harness) agent(action, outcome, text string) []Output {
+func (h *harness) agent(action Action, outcome Outcome, text string) []Output {
 	return h.run(Input{Kind: InputAgent, Case: h.c.ID, Agent: &AgentAction{Action: action, Agent: "Eva", Outcome: outcome, Text: text}})
 }
 
@@ -149,7 +149,7 @@ func (h *harness) to(r Recipient) []Output {
 
 // want checks the state after the last turn and that the consumer got a
 // message with the given key.
-func (h *harness) want(state, key string) {
+func (h *harness) want(state State, key string) {
 	h.t.Helper()
 	if h.s.State != state {
 		h.t.Fatalf("state = %s, want %s; outputs: %s", h.s.State, state, keys(h.out))

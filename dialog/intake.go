@@ -12,23 +12,27 @@ import (
 	"ombud/policies"
 )
 
+// event names a move of the intake.
+type event string
+
 // Intake events.
 const (
-	evGreet          = "greet"
-	evAccept         = "accept"
-	evChooseIssuer   = "choose_issuer"
-	evContactedYes   = "contacted_yes"
-	evContactedNo    = "contacted_no"
-	evFileAnyway     = "file_anyway"
-	evPark           = "park"
-	evFirstComplaint = "first_complaint_given"
-	evPriorAnswer    = "prior_answer_given"
-	evNextField      = "next_field"
-	evReview         = "review"
-	evEdit           = "edit"
-	evSubmit         = "submit"
-	evCancel         = "cancel"
-	evResumeCase     = "resume_case"
+	evGreet          event = "greet"
+	evAccept         event = "accept"
+	evChooseIssuer   event = "choose_issuer"
+	evContactedYes   event = "contacted_yes"
+	evContactedNo    event = "contacted_no"
+	evFileAnyway     event = "file_anyway"
+	evPark           event = "park"
+	evFirstComplaint event = "first_complaint_given"
+	evPriorAnswer    event = "prior_answer_given"
+	evNextField      event = "next_field"
+	evReview         event = "review"
+	evEdit           event = "edit"
+	evSubmit         event = "submit"
+	evCancel         event = "cancel"
+	evResumeCase     event = "resume_case"
+	evIssuerGone     event = "issuer_gone"
 )
 
 // Button values of the intake.
@@ -62,77 +66,149 @@ const MaxAttachmentBytes = 20 << 20
 // maxBack bounds the /back history kept in a session.
 const maxBack = 64
 
-// draftStates are the intake states in which a complaint is being written.
-var draftStates = []string{
-	StatePrivacy, StateIssuer, StateContacted, StateFirstStep, StateFirstComplaint,
-	StatePriorAnswer, StateField, StateReview, StateEditing,
+// intakeStep is one state of the intake: the question it asks, how it
+// reads what the consumer answers there, and where each answer leads.
+type intakeStep struct {
+	state State
+	// draft: a complaint is being written here. /cancel, /back and a
+	// return to a filed case leave from these states.
+	draft bool
+	// question: /back can return here.
+	question bool
+	ask      func(*turn)       // the state's question, asked on entering it
+	answer   func(*turn) error // reads the consumer's input in this state
+	next     []move            // the events that leave this state
 }
 
-// intakeStates are every state of the intake machine.
-var intakeStates = append([]string{StateNew, StateSubmitted, StateCancelled, StateParked}, draftStates...)
-
-// intakeEvents is the intake machine: which event leads from where to where.
-var intakeEvents = fsm.Events{
-	{Name: evGreet, Src: intakeStates, Dst: StatePrivacy},
-	{Name: evAccept, Src: []string{StatePrivacy}, Dst: StateIssuer},
-	{Name: evChooseIssuer, Src: []string{StateIssuer}, Dst: StateContacted},
-	{Name: evContactedYes, Src: []string{StateContacted}, Dst: StateFirstComplaint},
-	{Name: evContactedNo, Src: []string{StateContacted}, Dst: StateFirstStep},
-	{Name: evFileAnyway, Src: []string{StateFirstStep}, Dst: StateField},
-	{Name: evPark, Src: []string{StateFirstStep}, Dst: StateParked},
-	{Name: evFirstComplaint, Src: []string{StateFirstComplaint}, Dst: StatePriorAnswer},
-	{Name: evPriorAnswer, Src: []string{StatePriorAnswer}, Dst: StateField},
-	{Name: evNextField, Src: []string{StateField, StateEditing}, Dst: StateField},
-	{Name: evReview, Src: []string{StateField, StateEditing}, Dst: StateReview},
-	{Name: evEdit, Src: []string{StateReview}, Dst: StateEditing},
-	{Name: evSubmit, Src: []string{StateReview}, Dst: StateSubmitted},
-	{Name: evCancel, Src: draftStates, Dst: StateCancelled},
-	{Name: evResumeCase, Src: draftStates, Dst: StateSubmitted},
+// move is one transition of the intake machine.
+type move struct {
+	on event
+	to State
 }
+
+// intakeSteps is the intake. The machine's transitions, each state's
+// question and answer, the states that hold a draft and those /back
+// returns to all come from this table: adding a step is one entry here,
+// with its ask and answer methods.
+var intakeSteps = []intakeStep{
+	{state: StateNew, ask: (*turn).askWelcomeBack, answer: (*turn).startAfresh},
+	{state: StatePrivacy, draft: true, ask: (*turn).askPrivacy, answer: (*turn).answerPrivacy,
+		next: []move{{evAccept, StateIssuer}}},
+	{state: StateIssuer, draft: true, question: true, ask: (*turn).askIssuer, answer: (*turn).answerIssuer,
+		next: []move{{evChooseIssuer, StateContacted}}},
+	{state: StateContacted, draft: true, question: true, ask: (*turn).askContacted, answer: (*turn).answerContacted,
+		next: []move{{evContactedYes, StateFirstComplaint}, {evContactedNo, StateFirstStep}}},
+	{state: StateFirstStep, draft: true, question: true, ask: (*turn).promptFirstStep, answer: (*turn).answerFirstStep,
+		next: []move{{evFileAnyway, StateField}, {evPark, StateParked}}},
+	{state: StateFirstComplaint, draft: true, question: true, ask: (*turn).askFirstComplaint, answer: (*turn).answerFirstComplaint,
+		next: []move{{evFirstComplaint, StatePriorAnswer}}},
+	{state: StatePriorAnswer, draft: true, question: true, ask: (*turn).askPriorAnswer, answer: (*turn).answerPriorAnswer,
+		next: []move{{evPriorAnswer, StateField}}},
+	{state: StateField, draft: true, question: true, ask: (*turn).promptField, answer: (*turn).answerField,
+		next: []move{{evNextField, StateField}, {evReview, StateReview}}},
+	{state: StateReview, draft: true, question: true, ask: (*turn).promptReview, answer: (*turn).review,
+		next: []move{{evEdit, StateEditing}, {evSubmit, StateSubmitted}}},
+	{state: StateEditing, draft: true, question: true, ask: (*turn).promptField, answer: (*turn).answerField,
+		next: []move{{evNextField, StateField}, {evReview, StateReview}}},
+	{state: StateSubmitted, ask: (*turn).status, answer: (*turn).caseMessage},
+	{state: StateCancelled, ask: (*turn).askCancelled, answer: (*turn).startAfresh},
+	{state: StateParked, ask: (*turn).askParked, answer: (*turn).startAfresh},
+}
+
+// Moves open from many states: a new complaint from anywhere, and from
+// any draft its cancellation, a return to the filed case it interrupted,
+// or the issuer's list when the issuer was removed under it.
+var (
+	fromAnyState = []move{{evGreet, StatePrivacy}}
+	fromAnyDraft = []move{{evCancel, StateCancelled}, {evResumeCase, StateSubmitted}, {evIssuerGone, StateIssuer}}
+)
+
+// afresh are the moves /back does not return across: they start anew or
+// leave the draft.
+var afresh = map[event]bool{evGreet: true, evCancel: true, evSubmit: true, evResumeCase: true, evIssuerGone: true}
+
+// quiet are the moves whose new state's question is not asked: the turn
+// says something else instead (filing answers with the receipt).
+var quiet = map[event]bool{evSubmit: true}
+
+// stepOf is the table entry of each state, and intakeEvents the intake
+// machine; init builds both from the table, whose steps refer back to them.
+var (
+	stepOf       = map[State]*intakeStep{}
+	intakeEvents fsm.Events
+)
+
+func init() {
+	add := func(from State, m move) {
+		intakeEvents = append(intakeEvents, fsm.EventDesc{Name: string(m.on), Src: []string{string(from)}, Dst: string(m.to)})
+	}
+	for i, step := range intakeSteps {
+		stepOf[step.state] = &intakeSteps[i]
+		for _, m := range step.next {
+			add(step.state, m)
+		}
+		for _, m := range fromAnyState {
+			add(step.state, m)
+		}
+		if step.draft {
+			for _, m := range fromAnyDraft {
+				add(step.state, m)
+			}
+		}
+	}
+}
+
+// isDraft reports whether a complaint is being written in state.
+func isDraft(state State) bool { return stepOf[state] != nil && stepOf[state].draft }
 
 // intakeCallbacks: entering a state asks its question. The turn travels as
 // the event's argument, so one machine serves many turns.
 var intakeCallbacks = fsm.Callbacks{
 	"enter_state": func(_ context.Context, e *fsm.Event) {
 		t := e.Args[0].(*turn)
-		t.s.State = e.Dst
-		t.prompt()
+		t.s.State = State(e.Dst)
+		if !quiet[event(e.Event)] {
+			t.prompt()
+		}
 	},
 }
 
 // intakeMachines recycles intake machines: building one costs far more
 // than a turn's own work, and a machine is only its transition table once
 // its state is set.
-var intakeMachines = sync.Pool{New: func() any { return fsm.NewFSM(StateNew, intakeEvents, intakeCallbacks) }}
+var intakeMachines = sync.Pool{New: func() any { return fsm.NewFSM(string(StateNew), intakeEvents, intakeCallbacks) }}
 
 // fire moves the intake machine. Entering a state asks its question; a
 // transition to the same state (the next field) asks too.
-func (t *turn) fire(event string) error {
+func (t *turn) fire(ev event) error {
 	from := t.s.State
 	m := intakeMachines.Get().(*fsm.FSM)
 	defer intakeMachines.Put(m)
-	m.SetState(from)
+	m.SetState(string(from))
 	// /back returns to the question this turn answered, once per turn.
-	if questionStates[t.began.State] && !t.pushed && event != evGreet && event != evCancel && event != evSubmit && event != evResumeCase {
+	if began := stepOf[t.began.State]; began != nil && began.question && !t.pushed && !afresh[ev] {
 		t.pushBack(t.began)
 		t.pushed = true
 	}
-	err := m.Event(t.ctx, event, t)
+	err := m.Event(t.ctx, string(ev), t)
 	var same fsm.NoTransitionError
 	if errors.As(err, &same) {
-		t.prompt()
+		if !quiet[ev] {
+			t.prompt()
+		}
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("dialog: intake %s in state %s: %w", event, from, err)
+		return fmt.Errorf("dialog: intake %s in state %s: %w", ev, from, err)
 	}
 	return nil
 }
 
-// questionStates are states /back can return to.
-var questionStates = map[string]bool{
-	StateIssuer: true, StateContacted: true, StateFirstStep: true, StateFirstComplaint: true,
-	StatePriorAnswer: true, StateField: true, StateReview: true, StateEditing: true,
+// prompt asks the question of the state the conversation is in.
+func (t *turn) prompt() {
+	if step := stepOf[t.s.State]; step != nil {
+		step.ask(t)
+	}
 }
 
 func (t *turn) pushBack(p Position) {
@@ -145,15 +221,13 @@ func (t *turn) pushBack(p Position) {
 // handleConsumer runs a consumer's message, button or command.
 func (t *turn) handleConsumer() error {
 	t.s.Blocked = false // they wrote to us, so they can hear us again
-	if t.s.Issuer != "" && t.pol == nil && contains(draftStates, t.s.State) {
+	if t.s.Issuer != "" && t.pol == nil && isDraft(t.s.State) {
 		// The policy owner removed the issuer under a draft: its questions
 		// are gone, so the draft cannot be finished. Say so, and offer
 		// the companies there are.
 		t.sayKey("intake.issuer_gone", nil)
 		t.s.Issuer, t.s.Field, t.s.Answers, t.s.Back, t.s.Sources = "", "", nil, nil, nil
-		t.s.State = StateIssuer
-		t.prompt()
-		return nil
+		return t.fire(evIssuerGone)
 	}
 	switch t.in.Kind {
 	case InputCommand:
@@ -190,85 +264,99 @@ func (t *turn) handleConsumer() error {
 	if t.in.Edited {
 		return t.applyEdit()
 	}
-	if t.in.Attachment != nil && contains(draftStates, t.s.State) && !t.asksForFiles() {
+	if t.in.Attachment != nil && isDraft(t.s.State) && !t.asksForFiles() {
 		// Only an attachments question or the filed case keeps a file:
 		// say so rather than let it go unnoticed.
 		t.reprompt(&invalid{key: "validate.not_attachment"})
 		return nil
 	}
 
-	switch t.s.State {
-	case StateNew, StateCancelled, StateParked:
-		t.fileNotKept()
-		return t.greet("")
-	case StateSubmitted:
-		return t.caseMessage()
-	case StatePrivacy:
-		if t.in.Data == dataContinue || yesNo(t.in.Text) == "yes" {
-			return t.acceptPrivacy()
-		}
-		t.prompt()
-	case StateIssuer:
-		id, ok := strings.CutPrefix(t.in.Data, prefixIssuer)
-		if !ok && t.in.Data == "" {
-			id = t.matchIssuer(cleanText(t.in.Text))
-		}
-		if !t.chooseIssuer(id) {
-			t.reprompt(&invalid{key: "validate.choice"})
-			return nil
-		}
-		return t.fire(evChooseIssuer)
-	case StateContacted:
-		switch t.yesNoInput() {
-		case "yes":
-			t.s.Contacted = true
-			return t.fire(evContactedYes)
-		case "no":
-			t.s.Contacted = false
-			return t.fire(evContactedNo)
-		}
-		t.reprompt(&invalid{key: "validate.yes_no"})
-	case StateFirstStep:
-		switch t.in.Data {
-		case dataFile:
-			t.s.FirstComplaint = t.today()
-			t.s.Field = t.firstField()
-			return t.fire(evFileAnyway)
-		case dataLater:
-			return t.fire(evPark)
-		}
-		t.reprompt(&invalid{key: "validate.choice"})
-	case StateFirstComplaint:
-		d, ok := t.today(), t.in.Data == dataToday
-		if !ok {
-			d, ok = parseDay(cleanText(t.in.Text), t.today())
-		}
-		switch {
-		case !ok:
-			t.reprompt(&invalid{key: "validate.date"})
-		case d.After(t.today()):
-			t.reprompt(&invalid{key: "validate.date_future"})
-		default:
-			t.s.FirstComplaint = d
-			return t.fire(evFirstComplaint)
-		}
-	case StatePriorAnswer:
-		prior, ok := strings.CutPrefix(t.in.Data, prefixPrior)
-		if !ok || !validPrior[prior] {
-			t.reprompt(&invalid{key: "validate.choice"})
-			return nil
-		}
-		t.s.PriorAnswer = prior
-		t.s.Field = t.firstField()
-		return t.fire(evPriorAnswer)
-	case StateField, StateEditing:
-		return t.answerField()
-	case StateReview:
-		return t.review()
-	default:
+	step := stepOf[t.s.State]
+	if step == nil {
 		return fmt.Errorf("dialog: unknown intake state %q", t.s.State)
 	}
+	return step.answer(t)
+}
+
+// startAfresh answers a consumer with no complaint in the making: a new
+// one begins.
+func (t *turn) startAfresh() error {
+	t.fileNotKept()
+	return t.greet("")
+}
+
+func (t *turn) answerPrivacy() error {
+	if t.in.Data == dataContinue || yesNo(t.in.Text) == "yes" {
+		return t.acceptPrivacy()
+	}
+	t.prompt()
 	return nil
+}
+
+func (t *turn) answerIssuer() error {
+	id, ok := strings.CutPrefix(t.in.Data, prefixIssuer)
+	if !ok && t.in.Data == "" {
+		id = t.matchIssuer(cleanText(t.in.Text))
+	}
+	if !t.chooseIssuer(id) {
+		t.reprompt(&invalid{key: "validate.choice"})
+		return nil
+	}
+	return t.fire(evChooseIssuer)
+}
+
+func (t *turn) answerContacted() error {
+	switch t.yesNoInput() {
+	case "yes":
+		t.s.Contacted = true
+		return t.fire(evContactedYes)
+	case "no":
+		t.s.Contacted = false
+		return t.fire(evContactedNo)
+	}
+	t.reprompt(&invalid{key: "validate.yes_no"})
+	return nil
+}
+
+func (t *turn) answerFirstStep() error {
+	switch t.in.Data {
+	case dataFile:
+		t.s.FirstComplaint = t.today()
+		t.s.Field = t.firstField()
+		return t.fire(evFileAnyway)
+	case dataLater:
+		return t.fire(evPark)
+	}
+	t.reprompt(&invalid{key: "validate.choice"})
+	return nil
+}
+
+func (t *turn) answerFirstComplaint() error {
+	d, ok := t.today(), t.in.Data == dataToday
+	if !ok {
+		d, ok = parseDay(cleanText(t.in.Text), t.today())
+	}
+	switch {
+	case !ok:
+		t.reprompt(&invalid{key: "validate.date"})
+	case d.After(t.today()):
+		t.reprompt(&invalid{key: "validate.date_future"})
+	default:
+		t.s.FirstComplaint = d
+		return t.fire(evFirstComplaint)
+	}
+	return nil
+}
+
+func (t *turn) answerPriorAnswer() error {
+	prior, ok := strings.CutPrefix(t.in.Data, prefixPrior)
+	if !ok || !validPrior[prior] {
+		t.reprompt(&invalid{key: "validate.choice"})
+		return nil
+	}
+	t.s.PriorAnswer = prior
+	t.s.Field = t.firstField()
+	return t.fire(evPriorAnswer)
 }
 
 var validPrior = map[string]bool{PriorNone: true, PriorRejected: true, PriorPartial: true, PriorOther: true}
@@ -322,7 +410,7 @@ func (t *turn) ownLanguage() {
 // draftStarted reports whether the consumer has written anything into the
 // complaint being written that discarding it would lose.
 func (t *turn) draftStarted() bool {
-	return contains(draftStates, t.s.State) && t.s.State != StatePrivacy && t.s.State != StateIssuer
+	return isDraft(t.s.State) && t.s.State != StatePrivacy && t.s.State != StateIssuer
 }
 
 func (t *turn) acceptPrivacy() error {
@@ -533,7 +621,7 @@ func (t *turn) applyEdit() error {
 	}
 	id, ok := t.s.Sources[t.in.Ref]
 	f, known := policies.Field{}, false
-	if ok && t.pol != nil && contains(draftStates, t.s.State) {
+	if ok && t.pol != nil && isDraft(t.s.State) {
 		f, known = t.pol.Field(id)
 	}
 	if !known {
@@ -560,9 +648,7 @@ func (t *turn) review() error {
 	case t.in.Data == dataSubmit:
 		if missing := t.missingField(); missing != "" {
 			t.s.Field = missing
-			t.s.State = StateEditing
-			t.prompt()
-			return nil
+			return t.fire(evEdit)
 		}
 		return t.submit()
 	case t.in.Data == dataCancel:
@@ -585,9 +671,9 @@ func (t *turn) askCancel() error {
 	switch {
 	case t.draftStarted():
 		t.askDiscard(confirmDiscard)
-	case contains(draftStates, t.s.State) && len(t.s.filed()) > 0:
+	case isDraft(t.s.State) && len(t.s.filed()) > 0:
 		return t.cancel() // only the greeting or the issuer list: back to the filed cases
-	case contains(draftStates, t.s.State):
+	case isDraft(t.s.State):
 		t.sayKey("intake.nothing_to_cancel_yet", nil)
 		t.prompt()
 	case t.s.State == StateSubmitted:
@@ -629,7 +715,7 @@ func (t *turn) cancel() error {
 
 // back returns to the previous question, keeping every answer.
 func (t *turn) back() {
-	if len(t.s.Back) == 0 || !contains(draftStates, t.s.State) {
+	if len(t.s.Back) == 0 || !isDraft(t.s.State) {
 		t.sayKey("intake.nothing_to_go_back_to", nil)
 		t.prompt()
 		return
@@ -660,7 +746,7 @@ func (t *turn) asked(id string) bool {
 
 // resume asks the current question again, as after a restart.
 func (t *turn) resume() {
-	if contains(draftStates, t.s.State) {
+	if isDraft(t.s.State) {
 		t.sayKey("intake.resume", nil)
 		t.prompt()
 		return

@@ -264,7 +264,7 @@ func TestBadInputEverywhere(t *testing.T) {
 				t.Fatalf("bad input %q at %s got no answer", b, h.s.State)
 			}
 		}
-		visited[h.s.State+"/"+h.s.Field] = true
+		visited[string(h.s.State)+"/"+h.s.Field] = true
 		h.advanceWell()
 	}
 	if len(visited) < 8 {
@@ -412,6 +412,13 @@ func TestCallbackNames(t *testing.T) {
 				t.Errorf("%s: callback %q names no state or event", machine, name)
 			}
 		}
+	}
+	var intakeStates, caseStates []string
+	for _, s := range intakeSteps {
+		intakeStates = append(intakeStates, string(s.state))
+	}
+	for _, s := range CaseStatuses() {
+		caseStates = append(caseStates, string(s))
 	}
 	check("intake", intakeCallbacks, intakeEvents, intakeStates)
 	check("case", caseCallbacks, caseEvents, caseStates)

@@ -133,7 +133,7 @@ func (t *turn) anywhereButton() (bool, error) {
 // promptDraft asks the current question again if a complaint is being
 // written, so the consumer always sees the way on.
 func (t *turn) promptDraft() {
-	if contains(draftStates, t.s.State) {
+	if isDraft(t.s.State) {
 		t.prompt()
 	}
 }

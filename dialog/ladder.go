@@ -176,10 +176,10 @@ func renderStep(pr *locales.Printer, pol *policies.Policy, n int, s policies.Pla
 		case d.Due.ByHour:
 			data["Time"] = day(d.Due.Date) + " " + d.Due.Ends.In(pol.Clock().Location()).Format("15:04")
 			line(3, pr.Text("explain.deadline.hours", data))
-		case d.Binds == "consumer" && !v.today.IsZero() && d.Due.Date.Before(v.today):
+		case d.Binds == policies.BindsConsumer && !v.today.IsZero() && d.Due.Date.Before(v.today):
 			data["Date"], data["Body"] = day(d.Due.Date), s.InSentence(lang)
 			line(3, pr.Text("explain.deadline.consumer_passed", data))
-		case d.Binds == "consumer":
+		case d.Binds == policies.BindsConsumer:
 			data["Date"] = day(d.Due.Date)
 			line(3, pr.Text("explain.deadline.consumer", data))
 		default:

@@ -10,51 +10,70 @@ import (
 	"github.com/looplab/fsm"
 )
 
+// caseEvent names a move in a case's life.
+type caseEvent string
+
 // Case events.
 const (
-	evAcknowledge = "acknowledge"
-	evClaim       = "claim"
-	evExtend      = "extend"
-	evDecide      = "decide"
-	evClose       = "close"
-	evReopen      = "reopen"
+	evAcknowledge caseEvent = "acknowledge"
+	evClaim       caseEvent = "claim"
+	evExtend      caseEvent = "extend"
+	evDecide      caseEvent = "decide"
+	evClose       caseEvent = "close"
+	evReopen      caseEvent = "reopen"
 )
 
-var (
-	caseStates = []string{CaseSubmitted, CaseAcknowledged, CaseInProgress, CaseExtended, CaseDecided, CaseClosed}
-	openCase   = []string{CaseSubmitted, CaseAcknowledged, CaseInProgress, CaseExtended}
-)
+// openStatuses are the statuses of a case the issuer still has to decide.
+var openStatuses = []CaseStatus{CaseSubmitted, CaseAcknowledged, CaseInProgress, CaseExtended}
 
-// caseEvents is the life of a complaint after filing.
-var caseEvents = fsm.Events{
-	{Name: evAcknowledge, Src: []string{CaseSubmitted}, Dst: CaseAcknowledged},
-	{Name: evClaim, Src: []string{CaseSubmitted, CaseAcknowledged}, Dst: CaseInProgress},
-	{Name: evExtend, Src: []string{CaseSubmitted, CaseAcknowledged, CaseInProgress}, Dst: CaseExtended},
-	{Name: evDecide, Src: openCase, Dst: CaseDecided},
-	{Name: evClose, Src: append([]string{CaseDecided}, openCase...), Dst: CaseClosed},
-	{Name: evReopen, Src: []string{CaseDecided, CaseClosed}, Dst: CaseInProgress},
+// caseMoves is the life of a complaint after filing: the only way its
+// status changes.
+var caseMoves = []struct {
+	on   caseEvent
+	from []CaseStatus
+	to   CaseStatus
+}{
+	{evAcknowledge, []CaseStatus{CaseSubmitted}, CaseAcknowledged},
+	{evClaim, []CaseStatus{CaseSubmitted, CaseAcknowledged}, CaseInProgress},
+	{evExtend, []CaseStatus{CaseSubmitted, CaseAcknowledged, CaseInProgress}, CaseExtended},
+	{evDecide, openStatuses, CaseDecided},
+	{evClose, append([]CaseStatus{CaseDecided}, openStatuses...), CaseClosed},
+	{evReopen, []CaseStatus{CaseDecided, CaseClosed}, CaseInProgress},
 }
+
+// caseEvents is the case machine, built from caseMoves.
+var caseEvents = func() fsm.Events {
+	var evs fsm.Events
+	for _, m := range caseMoves {
+		src := make([]string, len(m.from))
+		for i, s := range m.from {
+			src[i] = string(s)
+		}
+		evs = append(evs, fsm.EventDesc{Name: string(m.on), Src: src, Dst: string(m.to)})
+	}
+	return evs
+}()
 
 // caseCallbacks record every state change in the case of the turn that
 // travels as the event's argument.
 var caseCallbacks = fsm.Callbacks{
 	"enter_state": func(_ context.Context, e *fsm.Event) {
 		t := e.Args[0].(*turn)
-		t.c.Status = e.Dst
+		t.c.Status = CaseStatus(e.Dst)
 		t.caseChanged = true
 	},
 }
 
 // caseMachines recycles case machines, as intakeMachines does.
-var caseMachines = sync.Pool{New: func() any { return fsm.NewFSM(CaseSubmitted, caseEvents, caseCallbacks) }}
+var caseMachines = sync.Pool{New: func() any { return fsm.NewFSM(string(CaseSubmitted), caseEvents, caseCallbacks) }}
 
 // move fires a case event; it reports false, and tells the agents, when
 // the case's state does not allow it.
-func (t *turn) move(event string) (bool, error) {
+func (t *turn) move(event caseEvent) (bool, error) {
 	m := caseMachines.Get().(*fsm.FSM)
 	defer caseMachines.Put(m)
-	m.SetState(t.c.Status)
-	err := m.Event(t.ctx, event, t)
+	m.SetState(string(t.c.Status))
+	err := m.Event(t.ctx, string(event), t)
 	var invalidEvent fsm.InvalidEventError
 	switch {
 	case err == nil:
@@ -87,7 +106,7 @@ func (t *turn) handleAgent() error {
 	if by == "" {
 		by = "agent"
 	}
-	record := func(kind string) {
+	record := func(kind EventKind) {
 		t.c.History = append(t.c.History, Event{At: t.now.UTC(), Kind: kind, By: by, Text: a.Text})
 		t.caseChanged = true
 	}
@@ -107,7 +126,7 @@ func (t *turn) handleAgent() error {
 		if !needText() {
 			return nil
 		}
-		record("note")
+		record(EventNote)
 		t.tellAgents("agent.note_saved", map[string]any{"Case": t.c.ID})
 
 	case ActionReply:
@@ -123,7 +142,7 @@ func (t *turn) handleAgent() error {
 				return err
 			}
 		}
-		record("reply")
+		record(EventReply)
 		t.answered()
 		t.follow()
 		t.sayKey("case.agent_reply", map[string]any{"Agent": t.signature(by), "Issuer": t.issuerName(), "Case": t.c.ID, "Text": a.Text})
@@ -136,7 +155,7 @@ func (t *turn) handleAgent() error {
 			return err
 		}
 		t.c.ClaimedBy = by
-		record("claim")
+		record(EventClaim)
 		t.answered()
 		t.sayKey("case.claimed", map[string]any{"Agent": t.signature(by), "Case": t.c.ID})
 		t.tellAgents("agent.claimed", map[string]any{"Case": t.c.ID, "Agent": by})
@@ -155,7 +174,7 @@ func (t *turn) handleAgent() error {
 			return err
 		}
 		t.c.ExtendedReason = a.Text
-		record("extend")
+		record(EventExtend)
 		t.answered()
 		t.follow()
 		t.sayKey("case.extended", map[string]any{"Case": t.c.ID, "Reason": a.Text, "Date": t.day(*decision.Extended)})
@@ -180,21 +199,21 @@ func (t *turn) handleAgent() error {
 		for i := range t.c.Deadlines {
 			t.c.Deadlines[i].Met = true
 		}
-		record("decide")
+		record(EventDecide)
 		t.refreshTimers()
 		t.follow()
-		msg := t.text("case.decided."+a.Outcome, map[string]any{"Case": t.c.ID, "Agent": t.signature(by), "Issuer": t.issuerName(), "Text": a.Text})
+		msg := t.text("case.decided."+string(a.Outcome), map[string]any{"Case": t.c.ID, "Agent": t.signature(by), "Issuer": t.issuerName(), "Text": a.Text})
 		if a.Outcome != OutcomeUpheld {
 			msg += "\n\n" + t.nextSteps()
 		}
-		t.say("case.decided."+a.Outcome, msg)
+		t.say("case.decided."+string(a.Outcome), msg)
 		t.tellAgents("agent.decided", map[string]any{"Case": t.c.ID, "Outcome": a.Outcome})
 
 	case ActionClose:
 		if ok, err := t.move(evClose); !ok {
 			return err
 		}
-		record("close")
+		record(EventClose)
 		t.refreshTimers()
 		t.retain()
 		t.sayKey("case.closed", map[string]any{"Case": t.c.ID})
@@ -210,7 +229,7 @@ func (t *turn) handleAgent() error {
 		if ok, err := t.move(evReopen); !ok {
 			return err
 		}
-		record("reopen")
+		record(EventReopen)
 		t.refreshTimers()
 		t.sayKey("case.reopened", map[string]any{"Case": t.c.ID})
 
@@ -293,7 +312,7 @@ func (t *turn) handleTimer() error {
 			return nil // the deadline moved (extended) after this timer was set
 		}
 		t.c.Deadlines[idx].Breached = true
-		t.c.History = append(t.c.History, Event{At: t.now.UTC(), Kind: "due", By: "ombud", Text: d.ID})
+		t.c.History = append(t.c.History, Event{At: t.now.UTC(), Kind: EventDue, By: "ombud", Text: d.ID})
 		t.caseChanged = true
 		msg := t.text("case.deadline_passed", map[string]any{"Issuer": t.issuerName(), "Case": t.c.ID, "Label": deadlineLabel(t.pol, d, t.lang()), "Date": t.day(due)})
 		if d.Kind == DeadlineDecision {

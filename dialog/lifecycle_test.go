@@ -101,11 +101,11 @@ func TestCaseLifecycle(t *testing.T) {
 	h.cmd(CommandStatus, "")
 	h.want(StateSubmitted, "case.status")
 
-	kinds := map[string]bool{}
+	kinds := map[EventKind]bool{}
 	for _, e := range h.c.History {
 		kinds[e.Kind] = true
 	}
-	for _, k := range []string{"submitted", "consumer", "claim", "note", "reply", "extend", "decide", "close", "reopen"} {
+	for _, k := range []EventKind{EventSubmitted, EventConsumer, EventClaim, EventNote, EventReply, EventExtend, EventDecide, EventClose, EventReopen} {
 		if !kinds[k] {
 			t.Errorf("history lacks %s", k)
 		}
@@ -127,7 +127,11 @@ func TestDecideUpheldHasNoNextSteps(t *testing.T) {
 
 func TestAgentErrors(t *testing.T) {
 	h := filed(t, "billender", "en")
-	for _, tt := range []struct{ action, outcome, text, want string }{
+	for _, tt := range []struct {
+		action     Action
+		outcome    Outcome
+		text, want string
+	}{
 		{ActionReply, "", "", "agent.text_required"},
 		{ActionDecide, "", "no", "agent.outcome_required"},
 		{ActionExtend, "", "need time", "agent.no_extension"}, // Billender promises no extension

@@ -47,7 +47,7 @@ func (c Complaint) Pseudonymised(at time.Time) Complaint {
 	if c.RatingComment != "" {
 		p.RatingComment = erased
 	}
-	p.History = append(p.History, Event{At: at.UTC(), Kind: "erased", By: "ombud"})
+	p.History = append(p.History, Event{At: at.UTC(), Kind: EventErased, By: "ombud"})
 	p.Erased = true
 	return p
 }

@@ -8,48 +8,46 @@ import (
 	"ombud/policies"
 )
 
-// prompt asks the question of the current state.
-func (t *turn) prompt() {
-	switch t.s.State {
-	case StatePrivacy:
-		t.say("intake.greeting", t.text("intake.greeting", nil)+"\n\n"+t.text("intake.privacy", nil),
-			[]Button{t.button("button.continue", dataContinue)}, t.languageButtons())
-	case StateIssuer:
-		if t.s.Issuer != "" {
-			return // chosen through a link: the next question follows at once
-		}
-		var rows [][]Button
-		for _, p := range t.e.Policies().Offered() {
-			rows = append(rows, []Button{{Label: p.Name.In(t.lang()), Data: prefixIssuer + p.ID}})
-		}
-		t.sayKey("intake.issuer", nil, rows...)
-	case StateContacted:
-		t.sayKey("intake.contacted", map[string]any{"Issuer": t.issuerName()}, t.yesNoButtons())
-	case StateFirstStep:
-		t.promptFirstStep()
-	case StateFirstComplaint:
-		t.sayKey("intake.first_complaint", map[string]any{"Issuer": t.issuerName()},
-			[]Button{t.button("button.today", dataToday)})
-	case StatePriorAnswer:
-		t.sayKey("intake.prior_answer", map[string]any{"Issuer": t.issuerName()},
-			[]Button{t.button("prior.none", prefixPrior+PriorNone)},
-			[]Button{t.button("prior.rejected", prefixPrior+PriorRejected)},
-			[]Button{t.button("prior.partial", prefixPrior+PriorPartial)},
-			[]Button{t.button("prior.other", prefixPrior+PriorOther)})
-	case StateField, StateEditing:
-		t.promptField()
-	case StateReview:
-		t.promptReview()
-	case StateCancelled:
-		t.sayKey("intake.cancelled", nil)
-	case StateParked:
-		t.sayKey("intake.parked", map[string]any{"Issuer": t.issuerName()})
-	case StateSubmitted:
-		t.status()
-	case StateNew:
-		t.sayKey("intake.welcome_back", nil)
-	}
+func (t *turn) askPrivacy() {
+	t.say("intake.greeting", t.text("intake.greeting", nil)+"\n\n"+t.text("intake.privacy", nil),
+		[]Button{t.button("button.continue", dataContinue)}, t.languageButtons())
 }
+
+func (t *turn) askIssuer() {
+	if t.s.Issuer != "" {
+		return // chosen through a link: the next question follows at once
+	}
+	var rows [][]Button
+	for _, p := range t.e.Policies().Offered() {
+		rows = append(rows, []Button{{Label: p.Name.In(t.lang()), Data: prefixIssuer + p.ID}})
+	}
+	t.sayKey("intake.issuer", nil, rows...)
+}
+
+func (t *turn) askContacted() {
+	t.sayKey("intake.contacted", map[string]any{"Issuer": t.issuerName()}, t.yesNoButtons())
+}
+
+func (t *turn) askFirstComplaint() {
+	t.sayKey("intake.first_complaint", map[string]any{"Issuer": t.issuerName()},
+		[]Button{t.button("button.today", dataToday)})
+}
+
+func (t *turn) askPriorAnswer() {
+	t.sayKey("intake.prior_answer", map[string]any{"Issuer": t.issuerName()},
+		[]Button{t.button("prior.none", prefixPrior+PriorNone)},
+		[]Button{t.button("prior.rejected", prefixPrior+PriorRejected)},
+		[]Button{t.button("prior.partial", prefixPrior+PriorPartial)},
+		[]Button{t.button("prior.other", prefixPrior+PriorOther)})
+}
+
+func (t *turn) askCancelled() { t.sayKey("intake.cancelled", nil) }
+
+func (t *turn) askParked() {
+	t.sayKey("intake.parked", map[string]any{"Issuer": t.issuerName()})
+}
+
+func (t *turn) askWelcomeBack() { t.sayKey("intake.welcome_back", nil) }
 
 func (t *turn) issuerName() string {
 	if t.pol == nil {
@@ -263,7 +261,7 @@ func (t *turn) start(issuer string) error {
 			issuer = ""
 		}
 	}
-	inDraft := contains(draftStates, t.s.State)
+	inDraft := isDraft(t.s.State)
 	switch {
 	case inDraft && (issuer == "" || issuer == t.s.Issuer):
 		t.resume()

@@ -10,28 +10,38 @@ import (
 	"ombud/policies"
 )
 
+// OnTime says whether the issuer decided within the date in force.
+type OnTime string
+
+const (
+	OnTimeYes  OnTime = "yes"
+	OnTimeNo   OnTime = "no"
+	OnTimeOpen OnTime = "open" // undecided, and not late yet
+	// OnTimeNoDecision: closed without a decision.
+	OnTimeNoDecision OnTime = "closed without a decision"
+)
+
 // RegisterRow is one complaint as the issuer's complaints register shows
 // it: what Finansinspektionen and the EU guidelines expect a firm to keep.
 type RegisterRow struct {
-	Case           string    `json:"case"`
-	Issuer         string    `json:"issuer"`
-	Channel        string    `json:"channel"`
-	ReceivedAt     time.Time `json:"received_at"`
-	ReceivedDate   string    `json:"received_date"`
-	FirstComplaint string    `json:"first_complaint"`
-	Status         string    `json:"status"`
-	Product        string    `json:"product,omitempty"`
-	Cause          string    `json:"cause,omitempty"`
-	DecisionDue    string    `json:"decision_due"`
-	ExtendedDue    string    `json:"extended_due,omitempty"`
-	HoldingReplyAt string    `json:"holding_reply_at,omitempty"`
-	HoldingReason  string    `json:"holding_reason,omitempty"`
-	ClaimedBy      string    `json:"claimed_by,omitempty"`
-	Outcome        string    `json:"outcome,omitempty"`
-	DecidedAt      string    `json:"decided_at,omitempty"`
-	DecidedBy      string    `json:"decided_by,omitempty"`
-	// OnTime is "yes", "no", or "open" while undecided and not yet late.
-	OnTime string `json:"on_time"`
+	Case           string     `json:"case"`
+	Issuer         string     `json:"issuer"`
+	Channel        string     `json:"channel"`
+	ReceivedAt     time.Time  `json:"received_at"`
+	ReceivedDate   string     `json:"received_date"`
+	FirstComplaint string     `json:"first_complaint"`
+	Status         CaseStatus `json:"status"`
+	Product        string     `json:"product,omitempty"`
+	Cause          string     `json:"cause,omitempty"`
+	DecisionDue    string     `json:"decision_due"`
+	ExtendedDue    string     `json:"extended_due,omitempty"`
+	HoldingReplyAt string     `json:"holding_reply_at,omitempty"`
+	HoldingReason  string     `json:"holding_reason,omitempty"`
+	ClaimedBy      string     `json:"claimed_by,omitempty"`
+	Outcome        Outcome    `json:"outcome,omitempty"`
+	DecidedAt      string     `json:"decided_at,omitempty"`
+	DecidedBy      string     `json:"decided_by,omitempty"`
+	OnTime         OnTime     `json:"on_time"`
 	// WorkingDaysLate is how many working days after the date in force the
 	// decision came, or has not come yet; 0 when on time.
 	WorkingDaysLate int `json:"working_days_late"`
@@ -54,12 +64,12 @@ func (c Complaint) Row(pol *policies.Policy, now time.Time) RegisterRow {
 		Case: c.ID, Issuer: c.Issuer, Channel: c.Channel, ReceivedAt: c.ReceivedAt.UTC(),
 		ReceivedDate: c.ReceivedDate.String(), FirstComplaint: c.FirstComplaint.String(), Status: c.Status,
 		ClaimedBy: c.ClaimedBy, PolicyVersion: c.PolicyVersion, Rating: c.Rating, RatingComment: c.RatingComment,
-		Erased: c.Erased, OnTime: "open",
+		Erased: c.Erased, OnTime: OnTimeOpen,
 	}
 	if c.FirstComplaint.IsZero() {
 		r.FirstComplaint = ""
 	}
-	r.Product, r.Cause = categoryLabel(pol, "product", c.Product), categoryLabel(pol, "cause", c.Cause)
+	r.Product, r.Cause = categoryLabel(pol, policies.RegisterProduct, c.Product), categoryLabel(pol, policies.RegisterCause, c.Cause)
 	var decision *CaseDeadline
 	for i, d := range c.Deadlines {
 		if d.Kind == DeadlineDecision {
@@ -70,7 +80,7 @@ func (c Complaint) Row(pol *policies.Policy, now time.Time) RegisterRow {
 		}
 	}
 	for _, e := range c.History {
-		if e.Kind == "extend" {
+		if e.Kind == EventExtend {
 			r.HoldingReplyAt = e.At.UTC().Format(time.RFC3339)
 			r.HoldingReason = e.Text
 		}
@@ -99,15 +109,15 @@ func (c Complaint) Row(pol *policies.Policy, now time.Time) RegisterRow {
 		decided := clock.LocalDate(c.Decision.At)
 		r.WorkingDaysToDecision = clock.WorkingDaysBetween(c.ReceivedDate, decided)
 		if late := clock.WorkingDaysBetween(due, decided); late > 0 {
-			r.OnTime, r.WorkingDaysLate = "no", late
+			r.OnTime, r.WorkingDaysLate = OnTimeNo, late
 		} else {
-			r.OnTime = "yes"
+			r.OnTime = OnTimeYes
 		}
 	case c.Status == CaseClosed:
-		r.OnTime = "closed without a decision"
+		r.OnTime = OnTimeNoDecision
 	default:
 		if late := clock.WorkingDaysBetween(due, clock.LocalDate(now)); late > 0 {
-			r.OnTime, r.WorkingDaysLate = "no", late
+			r.OnTime, r.WorkingDaysLate = OnTimeNo, late
 		}
 	}
 	return r
@@ -115,7 +125,7 @@ func (c Complaint) Row(pol *policies.Policy, now time.Time) RegisterRow {
 
 // categoryLabel is the English label of a register category's choice, or
 // the id itself when the policy no longer has it.
-func categoryLabel(pol *policies.Policy, register, id string) string {
+func categoryLabel(pol *policies.Policy, register policies.RegisterRole, id string) string {
 	if pol == nil || id == "" {
 		return id
 	}
@@ -148,9 +158,9 @@ func (r RegisterRow) csvRecord() []string {
 		return strconv.Itoa(n)
 	}
 	return []string{
-		r.Case, r.Issuer, r.Channel, r.ReceivedAt.Format(time.RFC3339), r.ReceivedDate, r.FirstComplaint, r.Status, r.Product, r.Cause,
+		r.Case, r.Issuer, r.Channel, r.ReceivedAt.Format(time.RFC3339), r.ReceivedDate, r.FirstComplaint, string(r.Status), r.Product, r.Cause,
 		r.DecisionDue, r.ExtendedDue, r.HoldingReplyAt, r.HoldingReason, r.ClaimedBy,
-		r.Outcome, r.DecidedAt, r.DecidedBy, r.OnTime, strconv.Itoa(r.WorkingDaysLate), itoa(r.WorkingDaysToDecision),
+		string(r.Outcome), r.DecidedAt, r.DecidedBy, string(r.OnTime), strconv.Itoa(r.WorkingDaysLate), itoa(r.WorkingDaysToDecision),
 		strconv.FormatBool(r.EscalationAdvice), r.PolicyVersion, itoa(r.Rating), r.RatingComment, strconv.FormatBool(r.Erased),
 	}
 }

@@ -6,21 +6,24 @@ import (
 	"ombud/policies"
 )
 
+// State is where a conversation's intake stands.
+type State string
+
 // Intake states. A conversation moves through them once per complaint.
 const (
-	StateNew            = "new"             // never spoken to, or after /new
-	StatePrivacy        = "privacy"         // greeting and privacy notice shown
-	StateIssuer         = "issuer"          // choosing the issuer
-	StateContacted      = "contacted"       // asked: contacted customer service?
-	StateFirstStep      = "first_step"      // shown the first step; file anyway?
-	StateFirstComplaint = "first_complaint" // asked: when did you first complain?
-	StatePriorAnswer    = "prior_answer"    // asked: what answer did you get?
-	StateField          = "field"           // asking the policy's fields
-	StateReview         = "review"          // all answers shown for checking
-	StateEditing        = "editing"         // changing one answer from the review
-	StateSubmitted      = "submitted"       // filed: the session follows its case
-	StateCancelled      = "cancelled"       // the draft was dropped
-	StateParked         = "parked"          // the consumer will contact customer service first
+	StateNew            State = "new"             // never spoken to, or after /new
+	StatePrivacy              = "privacy"         // greeting and privacy notice shown
+	StateIssuer               = "issuer"          // choosing the issuer
+	StateContacted            = "contacted"       // asked: contacted customer service?
+	StateFirstStep            = "first_step"      // shown the first step; file anyway?
+	StateFirstComplaint       = "first_complaint" // asked: when did you first complain?
+	StatePriorAnswer          = "prior_answer"    // asked: what answer did you get?
+	StateField                = "field"           // asking the policy's fields
+	StateReview               = "review"          // all answers shown for checking
+	StateEditing              = "editing"         // changing one answer from the review
+	StateSubmitted            = "submitted"       // filed: the session follows its case
+	StateCancelled            = "cancelled"       // the draft was dropped
+	StateParked               = "parked"          // the consumer will contact customer service first
 )
 
 // Prior answers the consumer may have had from the issuer.
@@ -44,7 +47,7 @@ type Session struct {
 	// an issuer's instead, because the issuer's rules are not in theirs; a
 	// new complaint goes back to it.
 	OwnLang string `json:"own_lang,omitempty"`
-	State   string `json:"state"`
+	State   State  `json:"state"`
 	Issuer  string `json:"issuer,omitempty"`
 	// Field is the policy field being asked in StateField or StateEditing.
 	Field string `json:"field,omitempty"`
@@ -89,7 +92,7 @@ func (s Session) filed() []string {
 
 // Position is a place in the intake that /back can return to.
 type Position struct {
-	State string `json:"state"`
+	State State  `json:"state"`
 	Field string `json:"field,omitempty"`
 }
 

@@ -42,7 +42,7 @@ func (t *turn) submit() error {
 		FirstComplaint: first,
 		PriorAnswer:    t.s.PriorAnswer,
 		Deadlines:      filedDeadlines(pol, pol.Plan(t.now, first), t.s.Lang),
-		History:        []Event{{At: t.now.UTC(), Kind: "submitted", By: "consumer"}},
+		History:        []Event{{At: t.now.UTC(), Kind: EventSubmitted, By: "consumer"}},
 	}
 	for _, f := range pol.Fields {
 		a, ok := t.s.Answers[f.ID]
@@ -57,9 +57,9 @@ func (t *turn) submit() error {
 			Field: f.ID, Question: f.Prompt.In(t.s.Lang), Value: a.Value, Display: display, Attachments: a.Attachments,
 		})
 		switch f.Register {
-		case "product":
+		case policies.RegisterProduct:
 			c.Product = a.Value
-		case "cause":
+		case policies.RegisterCause:
 			c.Cause = a.Value
 		}
 	}
@@ -117,7 +117,7 @@ func filedDeadlines(pol *policies.Policy, plan policies.Plan, lang string) []Cas
 	var out []CaseDeadline
 	planned := plan.Steps[idx].Deadlines
 	for i, d := range planned {
-		if d.Binds != "issuer" || !d.Dated {
+		if d.Binds != policies.BindsIssuer || !d.Dated {
 			continue
 		}
 		cd := CaseDeadline{
@@ -148,9 +148,7 @@ func (c *Complaint) activeEnds(d CaseDeadline) (policies.Date, time.Time) {
 }
 
 // open reports whether the issuer still owes the consumer an answer.
-func (c *Complaint) open() bool {
-	return c.Status != CaseDecided && c.Status != CaseClosed
-}
+func (c *Complaint) open() bool { return c.Status.Open() }
 
 // refreshTimers recomputes the case's timers from its deadlines: a reminder
 // some working days before each unmet deadline and an alarm when it passes.
@@ -297,7 +295,7 @@ func (t *turn) caseMessage() error {
 		t.sayKey("case.empty_message", map[string]any{"Case": t.c.ID})
 		return nil
 	}
-	t.c.History = append(t.c.History, Event{At: t.now.UTC(), Kind: "consumer", By: "consumer", Text: text})
+	t.c.History = append(t.c.History, Event{At: t.now.UTC(), Kind: EventConsumer, By: "consumer", Text: text})
 	t.caseChanged = true
 	t.tellAgents("agent.consumer_message", map[string]any{"Case": t.c.ID, "Text": text})
 	if t.in.Attachment != nil {
@@ -372,7 +370,7 @@ func (t *turn) status() {
 	following := t.s.State == StateSubmitted && t.c != nil
 	others := t.otherCases(following)
 	switch {
-	case contains(draftStates, t.s.State):
+	case isDraft(t.s.State):
 		if t.pol == nil {
 			t.sayKey("intake.status_draft_no_issuer", nil)
 		} else {
@@ -430,7 +428,7 @@ func (t *turn) caseList(heading string, cases []*Complaint) string {
 			name = pol.Name.In(t.lang())
 		}
 		b.WriteString("\n" + t.text("case.status_line", map[string]any{
-			"Case": c.ID, "Issuer": name, "Status": t.text("status."+c.Status, nil)}))
+			"Case": c.ID, "Issuer": name, "Status": t.text("status."+string(c.Status), nil)}))
 	}
 	return b.String()
 }
@@ -444,7 +442,7 @@ func (t *turn) caseStatus(c *Complaint, pol *policies.Policy) string {
 		name = pol.Name.In(t.lang())
 	}
 	b.WriteString(t.text("case.status", map[string]any{
-		"Case": c.ID, "Issuer": name, "Status": t.text("status."+c.Status, nil), "Date": t.day(c.ReceivedDate),
+		"Case": c.ID, "Issuer": name, "Status": t.text("status."+string(c.Status), nil), "Date": t.day(c.ReceivedDate),
 	}))
 	if c.open() && pol != nil {
 		for _, d := range c.Deadlines {
@@ -455,7 +453,7 @@ func (t *turn) caseStatus(c *Complaint, pol *policies.Policy) string {
 		}
 	}
 	if c.Decision != nil {
-		b.WriteString("\n" + t.text("case.status_decision."+c.Decision.Outcome, nil))
+		b.WriteString("\n" + t.text("case.status_decision."+string(c.Decision.Outcome), nil))
 	}
 	return b.String()
 }

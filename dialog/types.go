@@ -74,44 +74,53 @@ type Attachment struct {
 	Size   int64  `json:"size,omitempty"`
 }
 
+// Action is what an agent does on a case.
+type Action string
+
 // Agent actions on a case.
 const (
-	ActionReply  = "reply"  // text for the consumer
-	ActionNote   = "note"   // internal; never reaches the consumer
-	ActionClaim  = "claim"  // the agent takes the case
-	ActionExtend = "extend" // holding reply with a reason
-	ActionDecide = "decide" // a decision with its text
-	ActionClose  = "close"
-	ActionReopen = "reopen"
+	ActionReply  Action = "reply"  // text for the consumer
+	ActionNote          = "note"   // internal; never reaches the consumer
+	ActionClaim         = "claim"  // the agent takes the case
+	ActionExtend        = "extend" // holding reply with a reason
+	ActionDecide        = "decide" // a decision with its text
+	ActionClose         = "close"
+	ActionReopen        = "reopen"
 )
+
+// Outcome is the issuer's decision on a complaint.
+type Outcome string
 
 // Outcomes of a decision.
 const (
-	OutcomeUpheld   = "upheld"
-	OutcomePartial  = "partial"
-	OutcomeRejected = "rejected"
+	OutcomeUpheld   Outcome = "upheld"
+	OutcomePartial          = "partial"
+	OutcomeRejected         = "rejected"
 )
 
 // AgentAction is what an agent did on a case.
 type AgentAction struct {
-	Action  string `json:"action"`
-	Agent   string `json:"agent"` // display name shown to the consumer
-	Text    string `json:"text,omitempty"`
-	Outcome string `json:"outcome,omitempty"` // for ActionDecide
+	Action  Action  `json:"action"`
+	Agent   string  `json:"agent"` // display name shown to the consumer
+	Text    string  `json:"text,omitempty"`
+	Outcome Outcome `json:"outcome,omitempty"` // for ActionDecide
 }
+
+// TimerKind says what a timer does when it fires.
+type TimerKind string
 
 // Timer kinds.
 const (
-	TimerReminder = "reminder" // a deadline is near: remind the agents
-	TimerDue      = "due"      // a deadline has passed
-	TimerPurge    = "purge"    // the retention of a closed case's personal data has ended
-	TimerRefresh  = "refresh"  // a new day: the desk's view of the days left is redrawn
+	TimerReminder TimerKind = "reminder" // a deadline is near: remind the agents
+	TimerDue                = "due"      // a deadline has passed
+	TimerPurge              = "purge"    // the retention of a closed case's personal data has ended
+	TimerRefresh            = "refresh"  // a new day: the desk's view of the days left is redrawn
 )
 
 // Timer is a deadline event scheduled for a case.
 type Timer struct {
 	Case     string    `json:"case"`
-	Kind     string    `json:"kind"`
+	Kind     TimerKind `json:"kind"`
 	Deadline string    `json:"deadline"` // the policy deadline id, such as "decision"
 	At       time.Time `json:"at"`
 }

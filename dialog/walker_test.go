@@ -447,11 +447,11 @@ func (w *walker) agentTurn() error {
 	if len(ids) == 0 {
 		return w.turn(w.goodInput())
 	}
-	actions := []string{ActionClaim, ActionReply, ActionReply, ActionNote, ActionExtend, ActionDecide, ActionDecide, ActionClose, ActionReopen, "frobnicate"}
+	actions := []Action{ActionClaim, ActionReply, ActionReply, ActionNote, ActionExtend, ActionDecide, ActionDecide, ActionClose, ActionReopen, "frobnicate"}
 	a := &AgentAction{Action: actions[w.rng.IntN(len(actions))], Agent: w.pick([]string{"Eva", "Lars"}, ""),
 		Text: w.pick([]string{"Vi har fått ditt klagomål.", "Vi beklager.", "note: internal", "// intern", "Card 4111 1111 1111 1111 checked."}, "")}
 	if a.Action == ActionDecide {
-		a.Outcome = w.pick([]string{OutcomeUpheld, OutcomePartial, OutcomeRejected}, "maybe")
+		a.Outcome = Outcome(w.pick([]string{string(OutcomeUpheld), string(OutcomePartial), string(OutcomeRejected)}, "maybe"))
 	}
 	w.stats.agent++
 	return w.turn(Input{Kind: InputAgent, Case: ids[w.rng.IntN(len(ids))], Agent: a})
@@ -762,7 +762,7 @@ func (w *walker) check(in Input, before Session, beforeCases map[string]Complain
 	}
 
 	// Nothing typed into one question lands in another.
-	if consumerTurn && contains(draftStates, w.s.State) && contains(draftStates, before.State) && w.s.Answers != nil {
+	if consumerTurn && isDraft(w.s.State) && isDraft(before.State) && w.s.Answers != nil {
 		allowed := map[string]bool{}
 		if in.Edited {
 			allowed[before.Sources[in.Ref]] = true

@@ -64,7 +64,7 @@ func (c *checker) lintPSD2(p *Policy) {
 			continue
 		}
 		for j, d := range s.Deadlines {
-			if d.Binds != "issuer" {
+			if d.Binds != BindsIssuer {
 				continue
 			}
 			found = true

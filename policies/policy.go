@@ -182,8 +182,8 @@ const (
 type Deadline struct {
 	ID    string `yaml:"id"`
 	Label Text   `yaml:"label"`
-	// Binds is who must act by the date: "issuer" or "consumer".
-	Binds     string     `yaml:"binds"`
+	// Binds is who must act by the date.
+	Binds     Party      `yaml:"binds"`
 	From      string     `yaml:"from"`
 	Period    Period     `yaml:"period"`
 	Extension *Extension `yaml:"extension,omitempty"`
@@ -240,7 +240,7 @@ type Field struct {
 	AskIf *AskIf `yaml:"ask_if,omitempty"`
 	// Register files a choice field's answer in the complaints register
 	// as the case's product or cause category.
-	Register string `yaml:"register,omitempty"`
+	Register RegisterRole `yaml:"register,omitempty"`
 	// Mask hides all but the start of the answer wherever the agents'
 	// desk shows it, such as a personal identity number the issuer needs
 	// only to find the case; the full answer stays on the case.
@@ -255,6 +255,23 @@ type Choice struct {
 	ID    string `yaml:"id"`
 	Label Text   `yaml:"label"`
 }
+
+// Party is who a deadline binds.
+type Party string
+
+const (
+	BindsIssuer   Party = "issuer"   // the issuer must answer or decide by the date
+	BindsConsumer Party = "consumer" // the consumer must act by the date, or lose the step
+)
+
+// RegisterRole is the category of the complaints register a choice
+// field's answer files the case under.
+type RegisterRole string
+
+const (
+	RegisterProduct RegisterRole = "product" // the financial product complained about
+	RegisterCause   RegisterRole = "cause"   // what the complaint is about
+)
 
 // AskIf asks a field only when an earlier field has the given answer
 // (a choice id, or "yes"/"no" for a yes/no field).

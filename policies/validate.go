@@ -28,7 +28,7 @@ var (
 	stepKinds    = []string{KindFirstContact, KindComplaints, KindADR, KindGuidance, KindSupervisor, KindCourt}
 	fieldTypes   = []string{FieldText, FieldLongText, FieldDate, FieldChoice, FieldYesNo, FieldEmail, FieldPhone, FieldAmount, FieldReference, FieldAttachments}
 	anchors      = []string{FromReceived, FromFirstComplaint, FromDecision}
-	bindsParties = []string{"issuer", "consumer"}
+	bindsParties = []Party{BindsIssuer, BindsConsumer}
 	noteKinds    = []string{"privacy", "info", "warning"}
 )
 
@@ -291,7 +291,7 @@ func (c *checker) fields(p *Policy, langs []string) {
 		return
 	}
 	index := map[string]int{}
-	registers := map[string]bool{}
+	registers := map[RegisterRole]bool{}
 	claims := 0
 	for i, f := range p.Fields {
 		fp := at.index(i)
@@ -309,7 +309,7 @@ func (c *checker) fields(p *Policy, langs []string) {
 		}
 		if f.Register != "" {
 			switch {
-			case f.Register != "product" && f.Register != "cause":
+			case f.Register != RegisterProduct && f.Register != RegisterCause:
 				c.errorf(fp.key("register"), "%q: want product or cause", f.Register)
 			case f.Type != FieldChoice:
 				c.errorf(fp.key("register"), "only a choice field can be a register category")

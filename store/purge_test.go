@@ -35,7 +35,7 @@ func TestPurgeRemovesDeletedDataFromDisk(t *testing.T) {
 	secret := []byte("Zebrafinkens-hemlighet-4711")
 	if err := s.Update(func(tx *Tx) error {
 		for i := range 5 { // several versions, as a conversation writes
-			if err := tx.PutSession("telegram:1", dialog.Session{Chat: "1", Answers: map[string]dialog.Answer{"d": {Value: string(secret)}}, State: string(rune('a' + i))}); err != nil {
+			if err := tx.PutSession("telegram:1", dialog.Session{Chat: "1", Answers: map[string]dialog.Answer{"d": {Value: string(secret)}}, State: dialog.State(rune('a' + i))}); err != nil {
 				return err
 			}
 		}

@@ -643,7 +643,7 @@ func runContract(t *testing.T, open func(t *testing.T, dir string, opts Options)
 			conflicts int // how many runs of fn see a concurrent write
 			wantRuns  int
 			wantErr   error
-			wantState string
+			wantState dialog.State
 		}{
 			{"one conflict", 1, 2, nil, dialog.StateReview},
 			{"always", 1000, maxRetries + 1, badger.ErrConflict, dialog.StateField},

@@ -245,14 +245,14 @@ func (c *Chat) parse(line string) (dialog.Input, bool, error) {
 // current case.
 func (c *Chat) parseAgent(rest string) (dialog.Input, bool, error) {
 	const usage = "usage: /agent reply|note|claim|extend|decide upheld|partial|rejected|close|reopen [TEXT]"
-	action, text, _ := strings.Cut(rest, " ")
-	action = strings.ToLower(action)
+	word, text, _ := strings.Cut(rest, " ")
+	action := dialog.Action(strings.ToLower(word))
 	a := &dialog.AgentAction{Action: action, Agent: c.Agent, Text: strings.TrimSpace(text)}
 	switch action {
 	case dialog.ActionReply, dialog.ActionNote, dialog.ActionClaim, dialog.ActionExtend, dialog.ActionClose, dialog.ActionReopen:
 	case dialog.ActionDecide:
 		outcome, text, _ := strings.Cut(a.Text, " ")
-		a.Outcome, a.Text = strings.ToLower(outcome), strings.TrimSpace(text)
+		a.Outcome, a.Text = dialog.Outcome(strings.ToLower(outcome)), strings.TrimSpace(text)
 	default:
 		return dialog.Input{}, false, errors.New(usage)
 	}

@@ -145,13 +145,13 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(outboxDepth, prometheus.GaugeValue, float64(depth[dest]), dest)
 		ch <- prometheus.MustNewConstMetric(outboxAge, prometheus.GaugeValue, age, dest)
 	}
-	byStatus := map[string]int{}
+	byStatus := map[dialog.CaseStatus]int{}
 	_ = c.st.Complaints(func(comp dialog.Complaint) error {
 		byStatus[comp.Status]++
 		return nil
 	})
-	for _, s := range []string{dialog.CaseSubmitted, dialog.CaseAcknowledged, dialog.CaseInProgress, dialog.CaseExtended, dialog.CaseDecided, dialog.CaseClosed} {
-		ch <- prometheus.MustNewConstMetric(cases, prometheus.GaugeValue, float64(byStatus[s]), s)
+	for _, s := range dialog.CaseStatuses() {
+		ch <- prometheus.MustNewConstMetric(cases, prometheus.GaugeValue, float64(byStatus[s]), string(s))
 	}
 }
 

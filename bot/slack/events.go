@@ -258,13 +258,13 @@ func (c *Client) interaction(ctx context.Context, ic slack.InteractionCallback) 
 		case viewHold:
 			return nil, c.act(key, caseID, dialog.ActionExtend, agent, "", text)
 		case viewDecide:
-			return nil, c.act(key, caseID, dialog.ActionDecide, agent, values["outcome"], text)
+			return nil, c.act(key, caseID, dialog.ActionDecide, agent, dialog.Outcome(values["outcome"]), text)
 		}
 	}
 	return nil, nil
 }
 
-func (c *Client) act(key, caseID, action, agent, outcome, text string) error {
+func (c *Client) act(key, caseID string, action dialog.Action, agent string, outcome dialog.Outcome, text string) error {
 	if caseID == "" {
 		return errors.New("slack: action without a case")
 	}
@@ -295,8 +295,8 @@ func (c *Client) openForm(ctx context.Context, triggerID, action, caseID string)
 		}}
 	default:
 		view.CallbackID, view.Title = viewDecide, plain("Decision")
-		option := func(v, label string) *slack.OptionBlockObject {
-			return slack.NewOptionBlockObject(v, plain(label), nil)
+		option := func(v dialog.Outcome, label string) *slack.OptionBlockObject {
+			return slack.NewOptionBlockObject(string(v), plain(label), nil)
 		}
 		outcome := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Outcome"), "outcome",
 			option(dialog.OutcomeUpheld, "Upheld"), option(dialog.OutcomePartial, "Partially upheld"), option(dialog.OutcomeRejected, "Rejected"))

@@ -54,12 +54,12 @@ func (c *Client) header(comp dialog.Complaint) []slack.Block {
 			return fmt.Sprintf("%d %s left", n, word)
 		}
 	}
-	status := comp.Status
+	status := string(comp.Status)
 	if comp.ClaimedBy != "" {
 		status += " · claimed by " + comp.ClaimedBy
 	}
 	if comp.Decision != nil {
-		status += " · " + comp.Decision.Outcome + " by " + comp.Decision.By
+		status += " · " + string(comp.Decision.Outcome) + " by " + comp.Decision.By
 	}
 	md := func(s string) *slack.TextBlockObject {
 		return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)

@@ -217,7 +217,7 @@ func TestEventsAreVerifiedAndFiltered(t *testing.T) {
 
 func TestHeaderButtonsFollowTheStatus(t *testing.T) {
 	d := newDesk(t)
-	for status, want := range map[string][]string{
+	for status, want := range map[dialog.CaseStatus][]string{
 		dialog.CaseSubmitted: {"ombud_claim", "ombud_hold", "ombud_decide", "ombud_close"},
 		dialog.CaseDecided:   {"ombud_close", "ombud_reopen"},
 		dialog.CaseClosed:    {"ombud_reopen"},

@@ -36,7 +36,7 @@ func runComplaints(ctx context.Context, env *Env, args []string) int {
 			"(OMBUD_HTTP_ADDR, with OMBUD_ADMIN_TOKEN if set) while ombud serve holds it.")
 	data := dataFlag(fs, env)
 	issuer := fs.String("issuer", "", "only this issuer")
-	status := fs.String("status", "", "only this status: open (any not decided or closed), "+strings.Join(caseStatuses, ", "))
+	status := fs.String("status", "", "only this status: open (any not decided or closed), "+statusList())
 	overdue := fs.Bool("overdue", false, "only cases past their decision date")
 	format := fs.String("format", "csv", "export format: csv or json")
 	from := fs.String("from", "", "export cases received on or after this date")
@@ -53,8 +53,8 @@ func runComplaints(ctx context.Context, env *Env, args []string) int {
 	default:
 		return usageError(env, fs, "unknown subcommand %q: say list, show, export or stats", sub)
 	}
-	if *status != "" && *status != "open" && !slices.Contains(caseStatuses, *status) {
-		return usageError(env, fs, "--status: want open or one of %s, got %q", strings.Join(caseStatuses, ", "), *status)
+	if *status != "" && *status != "open" && !slices.Contains(dialog.CaseStatuses(), dialog.CaseStatus(*status)) {
+		return usageError(env, fs, "--status: want open or one of %s, got %q", statusList(), *status)
 	}
 	key, err := encryptionKey(env)
 	if err != nil {
@@ -97,7 +97,7 @@ func runComplaints(ctx context.Context, env *Env, args []string) int {
 	case "list":
 		var picked []dialog.RegisterRow
 		for _, r := range rows {
-			if (*issuer == "" || r.Issuer == *issuer) && statusMatches(*status, r.Status) && (!*overdue || r.OnTime == "no") {
+			if (*issuer == "" || r.Issuer == *issuer) && statusMatches(*status, r.Status) && (!*overdue || r.OnTime == dialog.OnTimeNo) {
 				picked = append(picked, r)
 			}
 		}
@@ -160,19 +160,25 @@ func runComplaints(ctx context.Context, env *Env, args []string) int {
 	return exitOK
 }
 
-// caseStatuses are the statuses a case can have, in the order it meets them.
-var caseStatuses = []string{dialog.CaseSubmitted, dialog.CaseAcknowledged, dialog.CaseInProgress, dialog.CaseExtended, dialog.CaseDecided, dialog.CaseClosed}
+// statusList names the statuses a case can have, in the order it meets them.
+func statusList() string {
+	var names []string
+	for _, s := range dialog.CaseStatuses() {
+		names = append(names, string(s))
+	}
+	return strings.Join(names, ", ")
+}
 
 // statusMatches reports whether a case's status is the one asked for; open
 // asks for any the issuer has not yet answered with a decision.
-func statusMatches(want, status string) bool {
+func statusMatches(want string, status dialog.CaseStatus) bool {
 	switch want {
 	case "":
 		return true
 	case "open":
-		return status != dialog.CaseDecided && status != dialog.CaseClosed
+		return status.Open()
 	}
-	return status == want
+	return string(status) == want
 }
 
 // readRegister reads every complaint, from the data directory or, while a
@@ -298,8 +304,8 @@ func writeStats(w io.Writer, rows []dialog.RegisterRow) {
 	}
 	fmt.Fprintf(w, "Cases: %d\n", len(rows))
 	section("By issuer:", count(func(r dialog.RegisterRow) string { return r.Issuer }))
-	section("By status:", count(func(r dialog.RegisterRow) string { return r.Status }))
-	section("By outcome:", count(func(r dialog.RegisterRow) string { return r.Outcome }))
+	section("By status:", count(func(r dialog.RegisterRow) string { return string(r.Status) }))
+	section("By outcome:", count(func(r dialog.RegisterRow) string { return string(r.Outcome) }))
 	section("By product:", count(func(r dialog.RegisterRow) string { return r.Product }))
 	section("By cause:", count(func(r dialog.RegisterRow) string { return r.Cause }))
 	decided, onTime := 0, 0
