@@ -480,12 +480,7 @@ func (s *Service) undeliverable(item store.OutboxItem, cause error) error {
 				}
 			}
 			if out.Case != "" {
-				warn := dialog.Output{
-					To: dialog.ToAgents, Channel: out.Channel, Chat: out.Chat, Case: out.Case, Issuer: out.Issuer,
-					Key:  "agent.undeliverable",
-					Text: s.Engine.Catalog.Printer("en").Text("agent.undeliverable", map[string]any{"Case": out.Case, "Reason": cause.Error()}),
-				}
-				if err := tx.AddOutbox(warn); err != nil {
+				if err := tx.AddOutbox(s.Engine.Undeliverable(out, cause.Error())); err != nil {
 					return err
 				}
 			}

@@ -90,7 +90,7 @@ func parseAnswer(f policies.Field, text string, today policies.Date, pr *locales
 	case policies.FieldPhone:
 		return parsePhone(text)
 	case policies.FieldAmount:
-		return parseAmount(text, f.Currency)
+		return parseAmount(text, f.Currency, pr)
 	case policies.FieldReference:
 		return parseReference(f, text, pr)
 	case policies.FieldYesNo:
@@ -203,7 +203,7 @@ var currencyWords = map[string]string{
 
 // parseAmount reads amounts such as "1 250 kr", "1.250,50 DKK" or "€30".
 // The last separator followed by one or two digits is the decimal mark.
-func parseAmount(s, currency string) (Answer, *invalid) {
+func parseAmount(s, currency string, pr *locales.Printer) (Answer, *invalid) {
 	num := amountNum.FindString(s)
 	if num == "" {
 		return Answer{}, &invalid{key: "validate.amount"}
@@ -247,12 +247,7 @@ func parseAmount(s, currency string) (Answer, *invalid) {
 	if currency == "" {
 		currency = "SEK"
 	}
-	value := fmt.Sprintf("%d.%02d %s", units, cents, currency)
-	display := fmt.Sprintf("%d %s", units, currency)
-	if cents != 0 {
-		display = fmt.Sprintf("%d,%02d %s", units, cents, currency)
-	}
-	return Answer{Value: value, Display: display}, nil
+	return Answer{Value: fmt.Sprintf("%d.%02d %s", units, cents, currency), Display: pr.MoneyCents(int(units), cents, currency)}, nil
 }
 
 func parseReference(f policies.Field, s string, pr *locales.Printer) (Answer, *invalid) {

@@ -1,6 +1,10 @@
 package dialog
 
-import "testing"
+import (
+	"testing"
+
+	"ombud/locales"
+)
 
 // TestParseAmount pins how amounts read, including the ones Ombud writes
 // itself: a Swedish amount copied from its own message has no-break
@@ -9,18 +13,24 @@ func TestParseAmount(t *testing.T) {
 	tests := []struct {
 		in, currency, value, display string
 	}{
-		{"1 250 kr", "SEK", "1250.00 SEK", "1250 SEK"},
-		{"2\u00a0000 SEK", "", "2000.00 SEK", "2000 SEK"},
-		{"2\u202f000 SEK", "", "2000.00 SEK", "2000 SEK"},
-		{"1.250,50 DKK", "", "1250.50 DKK", "1250,50 DKK"},
-		{"1,250.5", "DKK", "1250.50 DKK", "1250,50 DKK"},
+		// The display is in the consumer's language: Swedish here.
+		{"1 250 kr", "SEK", "1250.00 SEK", "1\u00a0250 SEK"},
+		{"2\u00a0000 SEK", "", "2000.00 SEK", "2\u00a0000 SEK"},
+		{"2\u202f000 SEK", "", "2000.00 SEK", "2\u00a0000 SEK"},
+		{"1.250,50 DKK", "", "1250.50 DKK", "1\u00a0250,50 DKK"},
+		{"1,250.5", "DKK", "1250.50 DKK", "1\u00a0250,50 DKK"},
 		{"€30", "SEK", "30.00 EUR", "30 EUR"},
-		{"1'000 sek", "", "1000.00 SEK", "1000 SEK"},
+		{"1'000 sek", "", "1000.00 SEK", "1\u00a0000 SEK"},
 		{"500 SEK, not 40 EUR", "", "500.00 SEK", "500 SEK"},
 		{"40 eur, not 500 sek", "", "40.00 EUR", "40 EUR"},
 	}
+	catalog, err := locales.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv := catalog.Printer("sv")
 	for _, tt := range tests {
-		got, bad := parseAmount(tt.in, tt.currency)
+		got, bad := parseAmount(tt.in, tt.currency, sv)
 		if bad != nil {
 			t.Errorf("parseAmount(%q): refused with %s", tt.in, bad.key)
 			continue
@@ -30,7 +40,7 @@ func TestParseAmount(t *testing.T) {
 		}
 	}
 	for _, in := range []string{"", "a lot", "0", "0,00 kr", "2000000000 SEK"} {
-		if got, bad := parseAmount(in, "SEK"); bad == nil {
+		if got, bad := parseAmount(in, "SEK", sv); bad == nil {
 			t.Errorf("parseAmount(%q) = %q, want a refusal", in, got.Value)
 		}
 	}

@@ -109,8 +109,8 @@ type CaseDeadline struct {
 	// Unit and ExtendedUnit are what the periods count: working_days,
 	// calendar_days, hours or years. Empty in cases filed before they were
 	// kept: working days, or hours when ByHour.
-	Unit         string `json:"unit,omitempty"`
-	ExtendedUnit string `json:"extended_unit,omitempty"`
+	Unit         policies.Unit `json:"unit,omitempty"`
+	ExtendedUnit policies.Unit `json:"extended_unit,omitempty"`
 }
 
 // Left is how much time deadline d of the case has left at now, in the
@@ -118,26 +118,26 @@ type CaseDeadline struct {
 // days, or hours, rounded up; 0 on the last day (or in the last hour's
 // part), negative once it has passed. pol may be nil for calendar days and
 // hours; working days then count as calendar days.
-func (c Complaint) Left(d CaseDeadline, pol *policies.Policy, now time.Time) (n int, unit string) {
+func (c Complaint) Left(d CaseDeadline, pol *policies.Policy, now time.Time) (n int, unit policies.Unit) {
 	due, ends := c.activeEnds(d)
 	unit = d.Unit
 	if c.ExtendedReason != "" && d.Extended != nil && d.ExtendedUnit != "" {
 		unit = d.ExtendedUnit
 	}
 	switch {
-	case unit == "hours" || (unit == "" && d.ByHour):
+	case unit == policies.UnitHours || (unit == "" && d.ByHour):
 		if !now.Before(ends) {
-			return -1, "hours"
+			return -1, policies.UnitHours
 		}
-		return int(math.Ceil(ends.Sub(now).Hours())), "hours"
-	case unit == "calendar_days" || unit == "years" || pol == nil:
+		return int(math.Ceil(ends.Sub(now).Hours())), policies.UnitHours
+	case unit == policies.UnitCalendarDays || unit == policies.UnitYears || pol == nil:
 		today := policies.DateOf(now, time.UTC)
 		if pol != nil {
 			today = pol.Clock().LocalDate(now)
 		}
-		return int(due.Time(time.UTC).Sub(today.Time(time.UTC)).Hours() / 24), "calendar_days"
+		return int(due.Time(time.UTC).Sub(today.Time(time.UTC)).Hours() / 24), policies.UnitCalendarDays
 	}
-	return pol.Clock().WorkingDaysLeft(now, due), "working_days"
+	return pol.Clock().WorkingDaysLeft(now, due), policies.UnitWorkingDays
 }
 
 // Decision is the issuer's answer to the complaint.

@@ -19,6 +19,9 @@ type Engine struct {
 	// ReminderWorkingDays is how many working days before a deadline the
 	// agents are reminded; 0 means 2.
 	ReminderWorkingDays int
+	// DeskLang is the language of an issuer's agents' desk, in which
+	// their messages and case views are written; nil or "" means English.
+	DeskLang func(issuer string) string
 }
 
 // Turn is the stored state one input works on.
@@ -257,7 +260,7 @@ func (t *turn) sayKey(key string, data map[string]any, buttons ...[]Button) {
 }
 
 // tellAgents queues a message for the agents working the case, written in
-// the language the operators chose for their desk (English for now).
+// the language of the issuer's desk.
 func (t *turn) tellAgents(key string, data map[string]any) {
 	t.noticeAgents("", key, data)
 }
@@ -271,7 +274,7 @@ func (t *turn) noticeAgents(notice Notice, key string, data map[string]any) {
 	}
 	t.out = append(t.out, Output{
 		To: ToAgents, Channel: t.s.Channel, Chat: t.s.Chat, Case: caseID, Issuer: issuer,
-		Notice: notice, Key: key, Text: t.e.Catalog.Printer("en").Text(key, data),
+		Notice: notice, Key: key, Text: t.e.deskPrinter(issuer).Text(key, data),
 	})
 }
 

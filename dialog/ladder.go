@@ -74,7 +74,7 @@ func dayFormatter(pr *locales.Printer, pol *policies.Policy) func(policies.Date)
 
 func periodText(pr *locales.Printer, p policies.Period) string {
 	unit, n := p.Unit()
-	return pr.Plural("period."+unit, n, nil)
+	return pr.Plural("period."+string(unit), n, nil)
 }
 
 // renderStep is one step of the ladder as numbered, indented lines: who,

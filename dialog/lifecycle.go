@@ -86,6 +86,10 @@ func (t *turn) move(event caseEvent) (bool, error) {
 	return false, fmt.Errorf("dialog: case %s event %s: %w", t.c.ID, event, err)
 }
 
+// unnamedAgent is who the history names when the desk could not say
+// which agent acted.
+const unnamedAgent = "agent"
+
 // handleAgent runs an agent's action on a case.
 func (t *turn) handleAgent() error {
 	a := t.in.Agent
@@ -104,7 +108,7 @@ func (t *turn) handleAgent() error {
 	}
 	by := a.Agent
 	if by == "" {
-		by = "agent"
+		by = unnamedAgent
 	}
 	record := func(kind EventKind) {
 		t.c.History = append(t.c.History, Event{At: t.now.UTC(), Kind: kind, By: by, Text: a.Text})
@@ -299,14 +303,14 @@ func (t *turn) handleTimer() error {
 	}
 	d := t.c.Deadlines[idx]
 	due, ends := t.c.activeEnds(d)
-	agentLabel := deadlineLabel(t.pol, d, "en")
+	agentLabel := deadlineLabel(t.pol, d, t.e.deskLang(t.c.Issuer))
 	switch tm.Kind {
 	case TimerReminder:
 		if t.pol == nil || !t.now.Before(ends) {
 			break // late, as after downtime: the deadline's own timer reports it
 		}
 		t.noticeAgents(NoticeReminder, "agent.reminder", map[string]any{"Case": t.c.ID, "Label": agentLabel, "Date": due.String(),
-			"Left": t.e.LeftText(*t.c, d, t.pol, t.now)})
+			"Left": leftText(t.e.deskPrinter(t.c.Issuer), *t.c, d, t.pol, t.now)})
 	case TimerDue:
 		if t.now.Before(ends) {
 			return nil // the deadline moved (extended) after this timer was set
@@ -340,6 +344,9 @@ func (t *turn) signature(agent string) string {
 		if team := t.pol.AgentName.In(t.lang()); team != "" {
 			return team
 		}
+	}
+	if agent == "" || agent == unnamedAgent {
+		return t.text("desk.agent", nil)
 	}
 	return agent
 }

@@ -129,10 +129,17 @@ func (e *Engine) CarryOut(req PrivacyRequest, d ConsumerData, now time.Time) (Pr
 	return PrivacyOutcome{}, fmt.Errorf("dialog: unknown privacy request %q", req)
 }
 
+// Undeliverable is the desk's notice that a message on a case could not
+// reach the consumer, for the reason given.
+func (e *Engine) Undeliverable(out Output, reason string) Output {
+	return Output{To: ToAgents, Channel: out.Channel, Chat: out.Chat, Case: out.Case, Issuer: out.Issuer, Key: "agent.undeliverable",
+		Text: e.deskPrinter(out.Issuer).Text("agent.undeliverable", map[string]any{"Case": out.Case, "Reason": reason})}
+}
+
 // EraseCase is one case with its personal data gone, as the register may
 // keep it, and the desk's notice to remove it from its own copies. Its
 // timers go too; the caller drops them.
 func (e *Engine) EraseCase(c Complaint, now time.Time) (Complaint, Output) {
 	return c.Pseudonymised(now), Output{To: ToAgents, Case: c.ID, Issuer: c.Issuer, Notice: NoticeRedact, Key: "agent.erased",
-		Text: e.Catalog.Printer("en").Text("agent.erased", map[string]any{"Case": c.ID})}
+		Text: e.deskPrinter(c.Issuer).Text("agent.erased", map[string]any{"Case": c.ID})}
 }

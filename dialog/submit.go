@@ -72,7 +72,7 @@ func (t *turn) submit() error {
 	t.receipt()
 	t.s.Answers, t.s.Back, t.s.Sources, t.s.Field = nil, nil, nil, ""
 	t.noticeAgents(NoticeCaseOpened, "agent.case_new", map[string]any{
-		"Case": c.ID, "Issuer": pol.Name.In("en"), "Lang": c.Lang, "Received": c.ReceivedDate.String(),
+		"Case": c.ID, "Issuer": pol.Name.In(t.e.deskLang(c.Issuer)), "Lang": c.Lang, "Received": c.ReceivedDate.String(),
 		"Summary": caseSummary(c),
 	})
 	for _, a := range c.Answers {
@@ -491,17 +491,17 @@ func leftText(pr *locales.Printer, c Complaint, d CaseDeadline, pol *policies.Po
 		return pr.Text("case.deadline_missed", nil)
 	case n == 0:
 		return pr.Text("deadline.due_today", nil)
-	case unit == "hours":
+	case unit == policies.UnitHours:
 		return pr.Plural("deadline.hours_left", n, nil)
-	case unit == "calendar_days":
+	case unit == policies.UnitCalendarDays:
 		return pr.Plural("deadline.days_left", n, nil)
 	}
 	return pr.Plural("deadline.working_days_left", n, nil)
 }
 
-// LeftText is leftText for the agents' desk, in English.
-func (e *Engine) LeftText(c Complaint, d CaseDeadline, pol *policies.Policy, now time.Time) string {
-	return leftText(e.Catalog.Printer("en"), c, d, pol, now)
+// deskPrinter words messages for the desk of issuer.
+func (e *Engine) deskPrinter(issuer string) *locales.Printer {
+	return e.Catalog.Printer(e.deskLang(issuer))
 }
 
 // claimOf is what the consumer of c claims, from the policy's claim field,

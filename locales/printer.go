@@ -95,6 +95,18 @@ func (p *Printer) DayISO(t time.Time) string {
 	})
 }
 
+// MoneyCents is Money for an amount with öre or øre: "1 250,50 SEK" (sv),
+// "1.250,50 DKK" (da), "1,250.50 SEK" (en). Whole amounts print as Money.
+func (p *Printer) MoneyCents(units, cents int, currency string) string {
+	if cents == 0 {
+		return p.Money(units, currency)
+	}
+	return p.Text("number.money", map[string]any{
+		"Amount":   p.numbers.Sprintf("%.2f", float64(units)+float64(cents)/100),
+		"Currency": currency,
+	})
+}
+
 // Money returns a whole amount with the language's digit grouping and the
 // currency code, such as "2\u00a0000 SEK" (sv, a no-break space),
 // "2.000 DKK" (da), "2,000 SEK" (en).

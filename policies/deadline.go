@@ -16,17 +16,27 @@ type Due struct {
 	ByHour bool
 }
 
+// Unit is what a period counts.
+type Unit string
+
+const (
+	UnitWorkingDays  Unit = "working_days" // days the body's calendar marks as working days
+	UnitCalendarDays Unit = "calendar_days"
+	UnitHours        Unit = "hours"
+	UnitYears        Unit = "years"
+)
+
 // Unit names the single unit a period is counted in, and its count.
-func (p Period) Unit() (unit string, n int) {
+func (p Period) Unit() (unit Unit, n int) {
 	switch {
 	case p.WorkingDays != 0:
-		return "working_days", p.WorkingDays
+		return UnitWorkingDays, p.WorkingDays
 	case p.CalendarDays != 0:
-		return "calendar_days", p.CalendarDays
+		return UnitCalendarDays, p.CalendarDays
 	case p.Hours != 0:
-		return "hours", p.Hours
+		return UnitHours, p.Hours
 	case p.Years != 0:
-		return "years", p.Years
+		return UnitYears, p.Years
 	}
 	return "", 0
 }

@@ -244,8 +244,11 @@ func (c *Chat) parse(line string) (dialog.Input, bool, error) {
 // parseAgent reads "/agent ACTION [OUTCOME] [TEXT]" for the conversation's
 // current case.
 func (c *Chat) parseAgent(rest string) (dialog.Input, bool, error) {
-	const usage = "usage: /agent reply|note|claim|extend|decide upheld|partial|rejected|close|reopen [TEXT]"
+	const usage = "usage: /agent view|reply|note|claim|extend|decide upheld|partial|rejected|close|reopen [TEXT]"
 	word, text, _ := strings.Cut(rest, " ")
+	if strings.EqualFold(word, "view") {
+		return dialog.Input{}, false, c.printView()
+	}
 	action := dialog.Action(strings.ToLower(word))
 	a := &dialog.AgentAction{Action: action, Agent: c.Agent, Text: strings.TrimSpace(text)}
 	switch action {
@@ -264,6 +267,51 @@ func (c *Chat) parseAgent(rest string) (dialog.Input, bool, error) {
 		return dialog.Input{}, false, errors.New("no case yet: the consumer has not filed a complaint")
 	}
 	return dialog.Input{Kind: dialog.InputAgent, Case: s.Case, Agent: a}, true, nil
+}
+
+// printView lays out the current case as the desk sees it.
+func (c *Chat) printView() error {
+	s, err := c.session()
+	if err != nil {
+		return err
+	}
+	if s == nil || s.Case == "" {
+		return errors.New("no case yet: the consumer has not filed a complaint")
+	}
+	var comp dialog.Complaint
+	if err := c.Service.Store.View(func(tx *store.Tx) error {
+		comp, err = tx.Complaint(s.Case)
+		return err
+	}); err != nil {
+		return err
+	}
+	v := c.Service.Engine.CaseView(comp, c.Service.Now())
+	pr := c.Service.Engine.Catalog.Printer(v.Lang)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	line := func(s string) { fmt.Fprintln(c.Out, "desk>  "+c.wrap(s, "       ")) }
+	line(v.ID + " · " + v.Issuer)
+	line(pr.Text("desk.field.status", nil) + ": " + v.StatusText)
+	line(pr.Text("desk.field.received", nil) + ": " + v.Received.String() + " · " + pr.Text("desk.field.language", nil) + ": " + v.ConsumerLang)
+	for _, d := range v.Deadlines {
+		due := d.Due.String()
+		switch {
+		case d.ExtendedInForce:
+			due = pr.Text("desk.extended_in_force", map[string]any{"Date": d.Extended.String()})
+		case d.Extended != nil:
+			due += " (" + pr.Text("desk.extended", map[string]any{"Date": d.Extended.String()}) + ")"
+		}
+		line("  " + d.Label + ": " + due + " · " + d.Left)
+	}
+	for _, a := range v.Answers {
+		line("  " + a.Question + ": " + a.Answer)
+	}
+	var actions []string
+	for _, a := range v.Actions {
+		actions = append(actions, string(a))
+	}
+	line("/agent " + strings.Join(actions, "|"))
+	return nil
 }
 
 func (c *Chat) printConsumer(_ context.Context, out dialog.Output) error {

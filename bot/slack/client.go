@@ -21,7 +21,8 @@ import (
 	"github.com/slack-go/slack/slackutilsx"
 	"golang.org/x/time/rate"
 
-	"ombud/policies"
+	"ombud/dialog"
+	"ombud/locales"
 	"ombud/store"
 )
 
@@ -38,12 +39,17 @@ type Config struct {
 	APIURL string // https://slack.com/api/ if empty; must end in a slash
 	// SigningSecret verifies requests to /slack/events and /slack/interactions.
 	SigningSecret string
-	// Channels maps issuers to channel ids; DefaultChannel takes the rest.
-	Channels       map[string]string
-	DefaultChannel string
-	Store          *store.Store
-	Policies       func() *policies.Set
-	Now            func() time.Time
+	// Desks maps issuers to their channel and its language; DefaultDesk
+	// takes the rest.
+	Desks       map[string]Desk
+	DefaultDesk Desk
+	Store       *store.Store
+	// View is a case as its desk shows it (dialog.Engine.CaseView).
+	View func(dialog.Complaint) dialog.CaseView
+	// Catalog words what the desk lays out around the view: field names,
+	// buttons, forms.
+	Catalog *locales.Catalog
+	Now     func() time.Time
 	Log            *slog.Logger
 	// Wake is called after inputs are stored.
 	Wake func()
@@ -88,7 +94,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("slack: no bot token")
 	}
-	if cfg.DefaultChannel == "" && len(cfg.Channels) == 0 {
+	if cfg.DefaultDesk.Channel == "" && len(cfg.Desks) == 0 {
 		return nil, errors.New("slack: set SLACK_CHANNEL or SLACK_CHANNELS (issuer=channel-id,...)")
 	}
 	if cfg.APIURL == "" {
@@ -133,19 +139,39 @@ func (c *Client) Close() {
 	c.background.Wait()
 }
 
-// ParseChannels reads SLACK_CHANNELS: "amex-se=C0123,klarna-dk=C0456".
-func ParseChannels(s string) (map[string]string, error) {
-	out := map[string]string{}
+// Desk is where an issuer's cases go, and the language the desk is
+// written in ("" is English).
+type Desk struct {
+	Channel string
+	Lang    string
+}
+
+// ParseDesk reads one desk: a channel id, with ":lang" to choose its
+// language, such as "C0123:sv".
+func ParseDesk(s string) (Desk, error) {
+	channel, lang, _ := strings.Cut(strings.TrimSpace(s), ":")
+	d := Desk{Channel: strings.TrimSpace(channel), Lang: strings.TrimSpace(lang)}
+	if d.Channel == "" {
+		return Desk{}, fmt.Errorf("slack: %q names no channel id", s)
+	}
+	return d, nil
+}
+
+// ParseDesks reads SLACK_CHANNELS: "amex-se=C0123:sv,klarna-dk=C0456:da",
+// each issuer's channel with an optional desk language.
+func ParseDesks(s string) (map[string]Desk, error) {
+	out := map[string]Desk{}
 	for _, pair := range strings.Split(s, ",") {
 		pair = strings.TrimSpace(pair)
 		if pair == "" {
 			continue
 		}
-		issuer, channel, ok := strings.Cut(pair, "=")
-		if !ok || strings.TrimSpace(issuer) == "" || strings.TrimSpace(channel) == "" {
-			return nil, fmt.Errorf("slack: %q is not issuer=channel-id", pair)
+		issuer, desk, ok := strings.Cut(pair, "=")
+		d, err := ParseDesk(desk)
+		if !ok || strings.TrimSpace(issuer) == "" || err != nil {
+			return nil, fmt.Errorf("slack: %q is not issuer=channel-id or issuer=channel-id:lang", pair)
 		}
-		out[strings.TrimSpace(issuer)] = strings.TrimSpace(channel)
+		out[strings.TrimSpace(issuer)] = d
 	}
 	return out, nil
 }
@@ -165,22 +191,43 @@ func (c *Client) Check(ctx context.Context) error {
 	return nil
 }
 
-// channelFor is the channel of an issuer's cases.
-func (c *Client) channelFor(issuer string) string {
-	if ch, ok := c.cfg.Channels[issuer]; ok {
-		return ch
+// deskFor is the desk of an issuer's cases.
+func (c *Client) deskFor(issuer string) Desk {
+	if d, ok := c.cfg.Desks[issuer]; ok {
+		return d
 	}
-	return c.cfg.DefaultChannel
+	return c.cfg.DefaultDesk
+}
+
+// channelFor is the channel of an issuer's cases.
+func (c *Client) channelFor(issuer string) string { return c.deskFor(issuer).Channel }
+
+// langOfChannel is the language of the desk a channel belongs to.
+func (c *Client) langOfChannel(channel string) string {
+	for _, d := range c.cfg.Desks {
+		if d.Channel == channel {
+			return d.Lang
+		}
+	}
+	return c.cfg.DefaultDesk.Lang
+}
+
+// words is the desk's catalog in lang, English if lang is empty.
+func (c *Client) words(lang string) *locales.Printer {
+	if lang == "" {
+		lang = "en"
+	}
+	return c.cfg.Catalog.Printer(lang)
 }
 
 // allowed reports whether a channel is one of the desk's: actions from
 // anywhere else do not count.
 func (c *Client) allowed(channel string) bool {
-	if channel == c.cfg.DefaultChannel && channel != "" {
+	if channel == c.cfg.DefaultDesk.Channel && channel != "" {
 		return true
 	}
-	for _, ch := range c.cfg.Channels {
-		if ch == channel {
+	for _, d := range c.cfg.Desks {
+		if d.Channel == channel {
 			return true
 		}
 	}
@@ -202,7 +249,7 @@ func (c *Client) displayName(ctx context.Context, userID string) string {
 	err := c.call(ctx, "users.info", func() (err error) { u, err = c.api.GetUserInfoContext(ctx, userID); return err })
 	if err != nil {
 		c.log.Warn("slack users.info", "user", userID, "err", err)
-		return "Agent"
+		return "" // the dialog names an unnamed agent in the consumer's language
 	}
 	name = u.Profile.DisplayName
 	if name == "" {

@@ -234,7 +234,7 @@ func (c *Client) interaction(ctx context.Context, ic slack.InteractionCallback) 
 		case actionReopen:
 			return nil, c.act(key, caseID, dialog.ActionReopen, agent, "", "")
 		case actionHold, actionDecide:
-			return nil, c.openForm(ctx, ic.TriggerID, a.ActionID, caseID)
+			return nil, c.openForm(ctx, ic.TriggerID, a.ActionID, caseID, c.langOfChannel(channel))
 		}
 	case slack.InteractionTypeViewSubmission:
 		caseID := ic.View.PrivateMetadata
@@ -251,7 +251,11 @@ func (c *Client) interaction(ctx context.Context, ic slack.InteractionCallback) 
 		}
 		text := strings.TrimSpace(values["text"])
 		if text == "" {
-			return map[string]any{"response_action": "errors", "errors": map[string]string{"text_block": "Write the text the consumer will read."}}, nil
+			lang := ""
+			if comp, err := c.complaint(caseID); err == nil {
+				lang = c.deskFor(comp.Issuer).Lang
+			}
+			return map[string]any{"response_action": "errors", "errors": map[string]string{"text_block": c.words(lang).Text("desk.form.text_required", nil)}}, nil
 		}
 		key := "slack:view:" + ic.View.ID
 		switch ic.View.CallbackID {
@@ -275,35 +279,39 @@ func (c *Client) act(key, caseID string, action dialog.Action, agent string, out
 }
 
 // openForm asks for the holding reply's reason, or the decision and its
-// text, in a modal.
-func (c *Client) openForm(ctx context.Context, triggerID, action, caseID string) error {
-	plain := func(s string) *slack.TextBlockObject {
-		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+// text, in a modal worded in the desk's language.
+func (c *Client) openForm(ctx context.Context, triggerID, action, caseID, lang string) error {
+	pr := c.words(lang)
+	plain := func(key string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.PlainTextType, truncate(pr.Text(key, nil), 150), false, false)
 	}
-	textInput := slack.NewPlainTextInputBlockElement(plain("Written to the consumer, in their language"), "text")
+	title := func(key string) *slack.TextBlockObject { // Slack allows 24 characters
+		return slack.NewTextBlockObject(slack.PlainTextType, truncate(pr.Text(key, nil), 24), false, false)
+	}
+	textInput := slack.NewPlainTextInputBlockElement(plain("desk.form.text_placeholder"), "text")
 	textInput.Multiline = true
 	view := slack.ModalViewRequest{
 		Type: slack.VTModal, PrivateMetadata: caseID,
-		Close: plain("Cancel"), Submit: plain("Send to the consumer"),
+		Close: title("desk.form.cancel"), Submit: title("desk.form.send"),
 	}
 	switch action {
 	case actionHold:
-		view.CallbackID, view.Title = viewHold, plain("Holding reply")
+		view.CallbackID, view.Title = viewHold, title("desk.form.hold_title")
 		view.Blocks = slack.Blocks{BlockSet: []slack.Block{
-			slack.NewSectionBlock(plain("The consumer is told why you need more time and the extended date."), nil, nil),
-			slack.NewInputBlock("text_block", plain("Reason"), nil, textInput),
+			slack.NewSectionBlock(plain("desk.form.hold_explain"), nil, nil),
+			slack.NewInputBlock("text_block", plain("desk.form.reason"), nil, textInput),
 		}}
 	default:
-		view.CallbackID, view.Title = viewDecide, plain("Decision")
-		option := func(v dialog.Outcome, label string) *slack.OptionBlockObject {
-			return slack.NewOptionBlockObject(string(v), plain(label), nil)
+		view.CallbackID, view.Title = viewDecide, title("desk.form.decide_title")
+		option := func(v dialog.Outcome) *slack.OptionBlockObject {
+			return slack.NewOptionBlockObject(string(v), plain("desk.outcome."+string(v)), nil)
 		}
-		outcome := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Outcome"), "outcome",
-			option(dialog.OutcomeUpheld, "Upheld"), option(dialog.OutcomePartial, "Partially upheld"), option(dialog.OutcomeRejected, "Rejected"))
+		outcome := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("desk.form.outcome"), "outcome",
+			option(dialog.OutcomeUpheld), option(dialog.OutcomePartial), option(dialog.OutcomeRejected))
 		view.Blocks = slack.Blocks{BlockSet: []slack.Block{
-			slack.NewInputBlock("outcome_block", plain("Outcome"), nil, outcome),
-			slack.NewInputBlock("text_block", plain("The decision, for the consumer"), nil, textInput),
-			slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, "Unless it is upheld in full, the consumer also gets the next escalation steps and their dates.", false, false)),
+			slack.NewInputBlock("outcome_block", plain("desk.form.outcome"), nil, outcome),
+			slack.NewInputBlock("text_block", plain("desk.form.decision_text"), nil, textInput),
+			slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, pr.Text("desk.form.decision_explain", nil), false, false)),
 		}}
 	}
 	if err := c.call(ctx, "views.open", func() error { _, err := c.api.OpenViewContext(ctx, triggerID, view); return err }); err != nil {

@@ -26,71 +26,60 @@ const (
 const sectionLimit = 3000
 
 // headerText is the root message's plain fallback, for notifications.
-func headerText(c dialog.Complaint) string {
-	return fmt.Sprintf("Case %s (%s): %s", c.ID, c.Issuer, c.Status)
+func (c *Client) headerText(v dialog.CaseView) string {
+	return c.words(v.Lang).Text("desk.fallback", map[string]any{"Case": v.ID, "Issuer": v.Issuer, "Status": v.StatusText})
 }
 
-// header is the case at a glance: who, status, the dates that bind the
-// issuer with the working days left, the answers, and the buttons.
-func (c *Client) header(comp dialog.Complaint) []slack.Block {
-	issuer := comp.Issuer
-	var left func(d dialog.CaseDeadline) string
-	if p, ok := c.cfg.Policies().Get(comp.Issuer); ok {
-		issuer = p.Name.In("en")
-		left = func(d dialog.CaseDeadline) string {
-			n, unit := comp.Left(d, p, c.cfg.Now())
-			switch {
-			case d.Met:
-				return "met"
-			case d.Breached || n < 0:
-				return ":warning: *missed*"
-			case n == 0:
-				return "due today"
-			}
-			word := map[string]string{"working_days": "working day", "calendar_days": "day", "hours": "hour"}[unit]
-			if n != 1 {
-				word += "s"
-			}
-			return fmt.Sprintf("%d %s left", n, word)
-		}
-	}
-	status := string(comp.Status)
-	if comp.ClaimedBy != "" {
-		status += " · claimed by " + comp.ClaimedBy
-	}
-	if comp.Decision != nil {
-		status += " · " + string(comp.Decision.Outcome) + " by " + comp.Decision.By
-	}
+// actionButtons are the header's buttons, by the action each starts.
+var actionButtons = map[dialog.Action]struct {
+	id    string
+	style slack.Style
+}{
+	dialog.ActionClaim:  {actionClaim, slack.StylePrimary},
+	dialog.ActionExtend: {actionHold, ""},
+	dialog.ActionDecide: {actionDecide, ""},
+	dialog.ActionClose:  {actionClose, slack.StyleDanger},
+	dialog.ActionReopen: {actionReopen, ""},
+}
+
+// header lays out the case view as the thread's root: who, status, the
+// dates that bind the issuer with the time left, the answers, and a
+// button for each action the case allows now.
+func (c *Client) header(v dialog.CaseView) []slack.Block {
+	pr := c.words(v.Lang)
 	md := func(s string) *slack.TextBlockObject {
 		return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
 	}
+	field := func(key, value string) *slack.TextBlockObject {
+		return md("*" + pr.Text(key, nil) + "*\n" + escape(value))
+	}
 	fields := []*slack.TextBlockObject{
-		md("*Status*\n" + escape(status)),
-		md("*Received*\n" + comp.ReceivedDate.String()),
-		md("*Language*\n" + comp.Lang),
-		md("*Policy version*\n" + comp.PolicyVersion),
+		field("desk.field.status", v.StatusText),
+		field("desk.field.received", v.Received.String()),
+		field("desk.field.language", v.ConsumerLang),
+		field("desk.field.policy_version", v.PolicyVersion),
 	}
 	var dates []string
-	for _, d := range comp.Deadlines {
+	for _, d := range v.Deadlines {
 		line := fmt.Sprintf("*%s*: %s", escape(d.Label), d.Due)
-		if d.Extended != nil {
-			if comp.ExtendedReason != "" {
-				line = fmt.Sprintf("*%s*: ~%s~ %s (extended)", escape(d.Label), d.Due, *d.Extended)
-			} else {
-				line += fmt.Sprintf(" (%s with a holding reply)", *d.Extended)
-			}
+		switch {
+		case d.ExtendedInForce:
+			line = fmt.Sprintf("*%s*: ~%s~ %s", escape(d.Label), d.Due, pr.Text("desk.extended_in_force", map[string]any{"Date": d.Extended.String()}))
+		case d.Extended != nil:
+			line += " (" + pr.Text("desk.extended", map[string]any{"Date": d.Extended.String()}) + ")"
 		}
-		if left != nil {
-			line += " · " + left(d)
+		left := escape(d.Left)
+		if d.Missed {
+			left = ":warning: *" + left + "*"
 		}
-		dates = append(dates, line)
+		dates = append(dates, line+" · "+left)
 	}
 	var answers strings.Builder
-	for _, a := range comp.Answers {
-		fmt.Fprintf(&answers, "*%s*\n%s\n", escape(a.Question), escape(a.Display))
+	for _, a := range v.Answers {
+		fmt.Fprintf(&answers, "*%s*\n%s\n", escape(a.Question), escape(a.Answer))
 	}
 	blocks := []slack.Block{
-		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(comp.ID+" · "+issuer, 150), false, false)),
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(v.ID+" · "+v.Issuer, 150), false, false)),
 		slack.NewSectionBlock(nil, fields, nil),
 	}
 	if len(dates) > 0 {
@@ -99,30 +88,22 @@ func (c *Client) header(comp dialog.Complaint) []slack.Block {
 	if answers.Len() > 0 {
 		blocks = append(blocks, slack.NewSectionBlock(md(truncate(answers.String(), sectionLimit)), nil, nil))
 	}
-	button := func(id, label string, style slack.Style) *slack.ButtonBlockElement {
-		b := slack.NewButtonBlockElement(id, comp.ID, slack.NewTextBlockObject(slack.PlainTextType, label, false, false))
-		if style != "" {
-			b = b.WithStyle(style)
-		}
-		return b
-	}
 	var buttons []slack.BlockElement
-	switch comp.Status {
-	case dialog.CaseDecided, dialog.CaseClosed:
-		if comp.Status == dialog.CaseDecided {
-			buttons = append(buttons, button(actionClose, "Close", ""))
+	for _, a := range v.Actions {
+		spec, ok := actionButtons[a]
+		if !ok {
+			continue
 		}
-		buttons = append(buttons, button(actionReopen, "Reopen", ""))
-	default:
-		buttons = append(buttons,
-			button(actionClaim, "Claim", slack.StylePrimary),
-			button(actionHold, "Holding reply", ""),
-			button(actionDecide, "Decide", ""),
-			button(actionClose, "Close", slack.StyleDanger))
+		b := slack.NewButtonBlockElement(spec.id, v.ID, slack.NewTextBlockObject(slack.PlainTextType, pr.Text("desk.action."+string(a), nil), false, false))
+		if spec.style != "" {
+			b = b.WithStyle(spec.style)
+		}
+		buttons = append(buttons, b)
 	}
-	blocks = append(blocks, slack.NewActionBlock("ombud_actions", buttons...),
-		slack.NewContextBlock("", md("Reply in this thread to answer the consumer. Start with `note:` or `//` to keep it internal.")))
-	return blocks
+	if len(buttons) > 0 {
+		blocks = append(blocks, slack.NewActionBlock("ombud_actions", buttons...))
+	}
+	return append(blocks, slack.NewContextBlock("", md(pr.Text("desk.hint", nil))))
 }
 
 func truncate(s string, n int) string {

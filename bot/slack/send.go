@@ -46,7 +46,7 @@ func (c *Client) Send(ctx context.Context, out dialog.Output) error {
 		return c.upload(ctx, channel, ts, out)
 	}
 	if out.Notice == dialog.NoticeRedact {
-		if err := c.redact(ctx, channel, ts, out.Case); err != nil {
+		if err := c.redact(ctx, channel, ts, out.Case, c.deskFor(out.Issuer).Lang); err != nil {
 			return err
 		}
 	}
@@ -80,10 +80,11 @@ func (c *Client) thread(ctx context.Context, out dialog.Output) (channel, ts str
 		return "", "", err
 	}
 	if ts == "" {
+		view := c.cfg.View(comp)
 		err = c.callIn(ctx, "chat.postMessage", channel, func() (err error) {
 			_, ts, err = c.api.PostMessageContext(ctx, channel,
-				slack.MsgOptionText(escape(headerText(comp)), false),
-				slack.MsgOptionBlocks(c.header(comp)...),
+				slack.MsgOptionText(escape(c.headerText(view)), false),
+				slack.MsgOptionBlocks(c.header(view)...),
 				slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataType, EventPayload: map[string]any{"outbox": out.ID, "case": comp.ID}}))
 			return err
 		})
@@ -214,10 +215,11 @@ func (c *Client) updateHeader(ctx context.Context, caseID, channel, ts string) e
 	if err != nil {
 		return err
 	}
+	view := c.cfg.View(comp)
 	err = c.do("chat.update", func() error { // paced by redrawLater
 		_, _, _, err := c.api.UpdateMessageContext(ctx, channel, ts,
-			slack.MsgOptionText(escape(headerText(comp)), false),
-			slack.MsgOptionBlocks(c.header(comp)...))
+			slack.MsgOptionText(escape(c.headerText(view)), false),
+			slack.MsgOptionBlocks(c.header(view)...))
 		return err
 	})
 	if err != nil {
@@ -316,7 +318,7 @@ func (c *Client) upload(ctx context.Context, channel, ts string, out dialog.Outp
 	if size <= 0 {
 		// Slack takes no empty file: say what came instead of retrying an
 		// upload that cannot succeed.
-		return c.post(ctx, channel, ts, out.ID, escape(out.Text)+" (an empty file; nothing to copy)", nil)
+		return c.post(ctx, channel, ts, out.ID, escape(out.Text)+" "+c.words(c.deskFor(out.Issuer).Lang).Text("desk.empty_file", nil), nil)
 	}
 	name := a.Name
 	if name == "" {
@@ -342,14 +344,11 @@ func (c *Client) upload(ctx context.Context, channel, ts string, out dialog.Outp
 	return c.cfg.Store.PutRef(refFiles, out.Case, strings.TrimSpace(files+" "+file.ID))
 }
 
-// redactedText replaces Ombud's posts in a thread whose consumer had their
-// data erased.
-const redactedText = "[erased at the consumer's request]"
-
 // redact rewrites every message Ombud posted in a case's thread, which may
 // quote the consumer, to a neutral text. Agents' own replies are theirs to
 // delete; the root is rewritten by the header update that follows.
-func (c *Client) redact(ctx context.Context, channel, ts, caseID string) error {
+func (c *Client) redact(ctx context.Context, channel, ts, caseID, lang string) error {
+	redacted := c.words(lang).Text("desk.redacted", nil)
 	var ours []string
 	if err := c.eachMessage(ctx, channel, ts, func(m slack.Message) bool {
 		if m.Timestamp != ts && m.Metadata.EventType == metadataType {
@@ -361,7 +360,7 @@ func (c *Client) redact(ctx context.Context, channel, ts, caseID string) error {
 	}
 	for _, msgTS := range ours {
 		err := c.call(ctx, "chat.update", func() error {
-			_, _, _, err := c.api.UpdateMessageContext(ctx, channel, msgTS, slack.MsgOptionText(redactedText, false))
+			_, _, _, err := c.api.UpdateMessageContext(ctx, channel, msgTS, slack.MsgOptionText(redacted, false))
 			return err
 		})
 		if !done(err) {

@@ -19,18 +19,19 @@ import (
 	"ombud/bot"
 	"ombud/bot/slack/slacktest"
 	"ombud/dialog"
+	"ombud/locales"
 	"ombud/policies"
 	"ombud/store"
 )
 
-func TestParseChannels(t *testing.T) {
-	got, err := ParseChannels(" amex-se=C1, klarna-dk = C2 ,")
-	if err != nil || got["amex-se"] != "C1" || got["klarna-dk"] != "C2" || len(got) != 2 {
-		t.Errorf("ParseChannels = %v, %v", got, err)
+func TestParseDesks(t *testing.T) {
+	got, err := ParseDesks(" amex-se=C1, klarna-dk = C2:da ,")
+	if err != nil || got["amex-se"] != (Desk{Channel: "C1"}) || got["klarna-dk"] != (Desk{Channel: "C2", Lang: "da"}) || len(got) != 2 {
+		t.Errorf("ParseDesks = %v, %v", got, err)
 	}
-	for _, bad := range []string{"amex-se", "=C1", "amex-se="} {
-		if _, err := ParseChannels(bad); err == nil {
-			t.Errorf("ParseChannels(%q) accepted", bad)
+	for _, bad := range []string{"amex-se", "=C1", "amex-se=", "amex-se=:sv"} {
+		if _, err := ParseDesks(bad); err == nil {
+			t.Errorf("ParseDesks(%q) accepted", bad)
 		}
 	}
 }
@@ -78,8 +79,14 @@ func newDesk(t *testing.T) desk {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(Config{Token: "xoxb-unit", APIURL: fake.APIURL(), SigningSecret: "shh", DefaultChannel: "C1",
-		Store: st, Policies: func() *policies.Set { return set }, ChannelRate: 100, TierScale: 100, Log: slog.New(slog.DiscardHandler)})
+	catalog, err := locales.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := &dialog.Engine{Policies: func() *policies.Set { return set }, Catalog: catalog}
+	c, err := New(Config{Token: "xoxb-unit", APIURL: fake.APIURL(), SigningSecret: "shh", DefaultDesk: Desk{Channel: "C1"},
+		Store: st, Catalog: catalog, View: func(comp dialog.Complaint) dialog.CaseView { return engine.CaseView(comp, time.Now()) },
+		ChannelRate: 100, TierScale: 100, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,11 +225,14 @@ func TestEventsAreVerifiedAndFiltered(t *testing.T) {
 func TestHeaderButtonsFollowTheStatus(t *testing.T) {
 	d := newDesk(t)
 	for status, want := range map[dialog.CaseStatus][]string{
-		dialog.CaseSubmitted: {"ombud_claim", "ombud_hold", "ombud_decide", "ombud_close"},
-		dialog.CaseDecided:   {"ombud_close", "ombud_reopen"},
-		dialog.CaseClosed:    {"ombud_reopen"},
+		dialog.CaseSubmitted:  {"ombud_claim", "ombud_hold", "ombud_decide", "ombud_close"},
+		dialog.CaseInProgress: {"ombud_claim", "ombud_hold", "ombud_decide", "ombud_close"},
+		// A case extended once cannot be extended again.
+		dialog.CaseExtended: {"ombud_claim", "ombud_decide", "ombud_close"},
+		dialog.CaseDecided:  {"ombud_close", "ombud_reopen"},
+		dialog.CaseClosed:   {"ombud_reopen"},
 	} {
-		blocks := d.c.header(dialog.Complaint{ID: "X-1", Issuer: "amex-se", Status: status})
+		blocks := d.c.header(d.c.cfg.View(dialog.Complaint{ID: "X-1", Issuer: "amex-se", Status: status}))
 		var ids []string
 		for _, b := range blocks {
 			if a, ok := b.(*slack.ActionBlock); ok {
@@ -375,11 +385,11 @@ func TestPacingByMethodAndHeaderRedraws(t *testing.T) {
 
 	// Redaction reads the whole thread, page after page.
 	d.fake.PageSize = 3
-	if err := d.c.redact(ctx, "C1", root.TS, "AXSE-2026-00007"); err != nil {
+	if err := d.c.redact(ctx, "C1", root.TS, "AXSE-2026-00007", ""); err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range d.fake.Thread("C1", root.TS) {
-		if m.Text != redactedText {
+		if m.Text != "[erased at the consumer's request]" {
 			t.Errorf("a message past the first page was not redacted: %q", m.Text)
 		}
 	}

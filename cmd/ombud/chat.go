@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ func runChat(ctx context.Context, env *Env, args []string) int {
 	data := dataFlag(fs, env)
 	now := fs.String("now", "", "pretend the time is this (YYYY-MM-DD or RFC 3339), for rehearsals (default: $OMBUD_NOW, else the real time)")
 	agent := fs.String("agent", "Agent", "the agent's name on the desk")
+	deskLang := fs.String("desk-lang", "en", "the language of the agents' desk: sv, da or en")
 	chatID := fs.String("chat", "local", "conversation id within the data directory")
 	dir := fs.String("policies", "", "policy folder (default: $OMBUD_POLICIES_DIR, else the embedded policies)")
 	rest, code, ok := parseFlags(env, fs, args)
@@ -71,6 +73,9 @@ func runChat(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "ombud chat: %v\n", err)
 		return exitProblems
 	}
+	if !slices.Contains(catalog.Languages(), *deskLang) {
+		return usageError(env, fs, "--desk-lang: %q; want one of %s", *deskLang, strings.Join(catalog.Languages(), ", "))
+	}
 	key, err := encryptionKey(env)
 	if err != nil {
 		return usageError(env, fs, "%v", err)
@@ -87,7 +92,7 @@ func runChat(ctx context.Context, env *Env, args []string) int {
 		ExportDir: filepath.Clean(*data) + "-exports", Echo: !isTerminal(env.Stdin), Width: width}
 	chat.Service = &bot.Service{
 		Store:     st,
-		Engine:    &dialog.Engine{Policies: reg.Current, Catalog: catalog},
+		Engine:    &dialog.Engine{Policies: reg.Current, Catalog: catalog, DeskLang: func(string) string { return *deskLang }},
 		Log:       log,
 		Now:       clock,
 		Consumers: map[string]bot.Sender{console.Channel: chat.ConsumerSender()},

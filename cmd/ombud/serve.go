@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,8 +46,8 @@ type serveConfig struct {
 	SlackAPI           string
 	SlackSigningSecret string
 	SlackAppToken      string
-	SlackChannel       string
-	SlackChannels      map[string]string
+	SlackDesk          slackdesk.Desk            // SLACK_CHANNEL: the desk of issuers not in SlackDesks
+	SlackDesks         map[string]slackdesk.Desk // SLACK_CHANNELS: each issuer's desk
 	SlackOpsChannel    string
 
 	ReminderDays     int
@@ -90,16 +92,31 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 	cfg.SlackSigningSecret = env.Getenv("SLACK_SIGNING_SECRET")
 	cfg.SlackAppToken = env.Getenv("SLACK_APP_TOKEN")
 	cfg.SlackOpsChannel = env.Getenv("SLACK_OPS_CHANNEL")
-	cfg.SlackChannel = env.Getenv("SLACK_CHANNEL")
+	if v := env.Getenv("SLACK_CHANNEL"); v != "" {
+		d, err := slackdesk.ParseDesk(v)
+		if err != nil {
+			return usageError(env, fs, "SLACK_CHANNEL: %v", err)
+		}
+		cfg.SlackDesk = d
+	}
 	if v := env.Getenv("SLACK_CHANNELS"); v != "" {
-		channels, err := slackdesk.ParseChannels(v)
+		desks, err := slackdesk.ParseDesks(v)
 		if err != nil {
 			return usageError(env, fs, "SLACK_CHANNELS: %v", err)
 		}
-		cfg.SlackChannels = channels
+		cfg.SlackDesks = desks
 	}
-	if cfg.SlackToken != "" && cfg.SlackChannel == "" && len(cfg.SlackChannels) == 0 {
-		return usageError(env, fs, "SLACK_BOT_TOKEN is set, so say where cases go: SLACK_CHANNEL=C0123 or SLACK_CHANNELS=amex-se=C0123,klarna-dk=C0456")
+	catalog, err := locales.New()
+	if err != nil {
+		return usageError(env, fs, "%v", err)
+	}
+	for _, d := range append(slices.Collect(maps.Values(cfg.SlackDesks)), cfg.SlackDesk) {
+		if d.Lang != "" && !slices.Contains(catalog.Languages(), d.Lang) {
+			return usageError(env, fs, "Slack desk %s: language %q; want one of %s", d.Channel, d.Lang, strings.Join(catalog.Languages(), ", "))
+		}
+	}
+	if cfg.SlackToken != "" && cfg.SlackDesk.Channel == "" && len(cfg.SlackDesks) == 0 {
+		return usageError(env, fs, "SLACK_BOT_TOKEN is set, so say where cases go: SLACK_CHANNEL=C0123 or SLACK_CHANNELS=amex-se=C0123:sv,klarna-dk=C0456:da")
 	}
 	cfg.WebhookSecret = env.Getenv("TELEGRAM_WEBHOOK_SECRET")
 	if cfg.TelegramToken == "" {
@@ -192,9 +209,16 @@ func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) err
 		}
 	}()
 
+	engine := &dialog.Engine{Policies: reg.Current, Catalog: catalog, ReminderWorkingDays: cfg.ReminderDays,
+		DeskLang: func(issuer string) string {
+			if d, ok := cfg.SlackDesks[issuer]; ok {
+				return d.Lang
+			}
+			return cfg.SlackDesk.Lang
+		}}
 	svc := &bot.Service{
 		Store:  st,
-		Engine: &dialog.Engine{Policies: reg.Current, Catalog: catalog, ReminderWorkingDays: cfg.ReminderDays},
+		Engine: engine,
 		Log:    log,
 		Now:    env.Now,
 		Agents: logDesk{log},
@@ -213,8 +237,9 @@ func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) err
 	if cfg.SlackToken != "" {
 		desk, err = slackdesk.New(slackdesk.Config{
 			Token: cfg.SlackToken, APIURL: cfg.SlackAPI, SigningSecret: cfg.SlackSigningSecret,
-			Channels: cfg.SlackChannels, DefaultChannel: cfg.SlackChannel,
-			Store: st, Policies: reg.Current, Now: env.Now, Log: log, Wake: svc.Wake, HeaderEvery: cfg.SlackHeaderEvery,
+			Desks: cfg.SlackDesks, DefaultDesk: cfg.SlackDesk, Catalog: catalog,
+			View:  func(c dialog.Complaint) dialog.CaseView { return engine.CaseView(c, env.Now()) },
+			Store: st, Now: env.Now, Log: log, Wake: svc.Wake, HeaderEvery: cfg.SlackHeaderEvery,
 			Files: func(ctx context.Context, channel, fileID string) (io.ReadCloser, int64, error) {
 				if channel != telegram.Channel {
 					return nil, 0, fmt.Errorf("%w: no files from channel %q", bot.ErrUndeliverable, channel)
