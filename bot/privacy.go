@@ -4,14 +4,13 @@ import (
 	"time"
 
 	"ombud/dialog"
-	"ombud/store"
 )
 
 // privacy carries out a consumer's request about all their data inside
 // the turn's transaction: the dialog decided and words it, the service
 // loads and saves the data. It reports whether the store must be purged
 // once the transaction commits.
-func (s *Service) privacy(tx *store.Tx, req dialog.PrivacyRequest, in dialog.Input, key string, sess dialog.Session, now time.Time) (purge bool, err error) {
+func (s *Service) privacy(tx Tx, req dialog.PrivacyRequest, in dialog.Input, key string, sess dialog.Session, now time.Time) (purge bool, err error) {
 	data := dialog.ConsumerData{Channel: in.Channel, Chat: in.Chat, Session: sess}
 	if err := tx.Complaints(func(c dialog.Complaint) error {
 		if c.Channel == in.Channel && c.Chat == in.Chat {
@@ -21,8 +20,8 @@ func (s *Service) privacy(tx *store.Tx, req dialog.PrivacyRequest, in dialog.Inp
 	}); err != nil {
 		return false, err
 	}
-	var held []store.Failed
-	if err := tx.FailedInputs(func(f store.Failed) error {
+	var held []Failed
+	if err := tx.FailedInputs(func(f Failed) error {
 		if f.Input.Channel == in.Channel && f.Input.Chat == in.Chat {
 			held = append(held, f)
 			data.Held = append(data.Held, f.Input)
@@ -55,7 +54,7 @@ func (s *Service) privacy(tx *store.Tx, req dialog.PrivacyRequest, in dialog.Inp
 }
 
 // erase erases one case whose retention has ended.
-func (s *Service) erase(tx *store.Tx, c dialog.Complaint, now time.Time) error {
+func (s *Service) erase(tx Tx, c dialog.Complaint, now time.Time) error {
 	if c.Erased {
 		return nil
 	}
@@ -67,7 +66,7 @@ func (s *Service) erase(tx *store.Tx, c dialog.Complaint, now time.Time) error {
 }
 
 // saveErased saves a case in its erased form and drops its timers.
-func (s *Service) saveErased(tx *store.Tx, c dialog.Complaint) error {
+func (s *Service) saveErased(tx Tx, c dialog.Complaint) error {
 	if err := tx.PutComplaint(c); err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"ombud/dialog"
-	"ombud/store"
 )
 
 // RunOptions tunes a running service.
@@ -138,8 +137,8 @@ func (s *Service) runInbox(ctx context.Context, opts RunOptions) {
 // handleBatch handles items on workers by conversation and reports whether
 // any turn could not be saved. A conversation whose turn failed is skipped
 // for the rest of the batch, so its order holds; the others go on.
-func (s *Service) handleBatch(ctx context.Context, items []store.InboxItem, workers int) bool {
-	queues := make([][]store.InboxItem, workers)
+func (s *Service) handleBatch(ctx context.Context, items []InboxItem, workers int) bool {
+	queues := make([][]InboxItem, workers)
 	for _, item := range inSentOrder(items) {
 		w := int(conversationHash(item.Input) % uint32(workers))
 		queues[w] = append(queues[w], item)
@@ -151,7 +150,7 @@ func (s *Service) handleBatch(ctx context.Context, items []store.InboxItem, work
 			continue
 		}
 		wg.Add(1)
-		go func(q []store.InboxItem) {
+		go func(q []InboxItem) {
 			defer wg.Done()
 			stuck := map[uint32]bool{}
 			for _, item := range q {
@@ -164,7 +163,7 @@ func (s *Service) handleBatch(ctx context.Context, items []store.InboxItem, work
 				}
 				s.showTyping(ctx, item.Input)
 				if err := s.handle(ctx, item); err != nil {
-					if !errors.Is(err, store.ErrDiskFull) { // the store says that once, not per turn
+					if !errors.Is(err, ErrDiskFull) { // the store says that once, not per turn
 						s.Log.Error("turn not saved; the input stays in the inbox", "err", err, "chat", item.Input.Chat, "case", item.Input.Case)
 					}
 					stuck[conv] = true
@@ -181,7 +180,7 @@ func (s *Service) handleBatch(ctx context.Context, items []store.InboxItem, work
 // platform numbered them, which may differ from the order they arrived:
 // Telegram delivers a chat's updates to a webhook over several connections
 // at once. Other inputs keep their places.
-func inSentOrder(items []store.InboxItem) []store.InboxItem {
+func inSentOrder(items []InboxItem) []InboxItem {
 	slots := map[uint32][]int{}
 	for i, item := range items {
 		if _, ok := updateNumber(item.Input); ok {
@@ -194,11 +193,11 @@ func inSentOrder(items []store.InboxItem) []store.InboxItem {
 		if len(idx) < 2 {
 			continue
 		}
-		conv := make([]store.InboxItem, len(idx))
+		conv := make([]InboxItem, len(idx))
 		for j, i := range idx {
 			conv[j] = items[i]
 		}
-		slices.SortStableFunc(conv, func(a, b store.InboxItem) int {
+		slices.SortStableFunc(conv, func(a, b InboxItem) int {
 			na, _ := updateNumber(a.Input)
 			nb, _ := updateNumber(b.Input)
 			return cmp.Compare(na, nb)
@@ -255,7 +254,7 @@ const relayPassGap = 5 * time.Millisecond
 // and not already sending, up to opts.Senders at once. It returns how long
 // until the earliest entry waiting for a retry is due.
 func (s *Service) relayPass(ctx context.Context, opts RunOptions) time.Duration {
-	if s.Store.Space().Full {
+	if s.Store.Full() {
 		// A send that cannot be marked sent would be sent again on every
 		// pass: wait for space instead.
 		return opts.Poll
@@ -276,7 +275,7 @@ func (s *Service) relayPass(ctx context.Context, opts RunOptions) time.Duration 
 		if ctx.Err() != nil || !s.startSend(dest, opts.Senders) {
 			continue // busy with this destination, or at the limit: woken when one ends
 		}
-		go func(item store.OutboxItem) {
+		go func(item OutboxItem) {
 			defer s.endSend(dest)
 			s.drain(ctx, item)
 		}(item)
@@ -288,14 +287,14 @@ func (s *Service) relayPass(ctx context.Context, opts RunOptions) time.Duration 
 // queue is empty, an entry must wait for a retry, or a send fails. The
 // head may be stale (sent since the pass read it): it is looked up again
 // first, so nothing is sent twice.
-func (s *Service) drain(ctx context.Context, head store.OutboxItem) {
+func (s *Service) drain(ctx context.Context, head OutboxItem) {
 	queue := head.Output.Queue()
 	item, ok, err := s.Store.QueueHead(queue)
 	for ok && err == nil && ctx.Err() == nil {
 		if item.NotBefore.After(s.Now()) {
 			return // the relay's pass picks it up when due
 		}
-		if s.Store.Space().Full {
+		if s.Store.Full() {
 			return // the relay's pass waits for space
 		}
 		if err := s.deliver(ctx, item); err != nil {
@@ -353,7 +352,7 @@ func (s *Service) runPurges(ctx context.Context, opts RunOptions) {
 func (s *Service) runTimers(ctx context.Context, opts RunOptions) {
 	for {
 		n, err := s.queueDueTimers(s.Now())
-		if err != nil && !errors.Is(err, store.ErrDiskFull) {
+		if err != nil && !errors.Is(err, ErrDiskFull) {
 			s.Log.Error("fire timers", "err", err)
 		}
 		if n > 0 {

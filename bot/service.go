@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"ombud/dialog"
-	"ombud/store"
 )
 
 // Sender delivers outputs to one platform: the consumer's chat or the
@@ -25,7 +24,7 @@ type Sender interface {
 
 // Service runs conversations over the durable store.
 type Service struct {
-	Store  *store.Store
+	Store  Store
 	Engine *dialog.Engine
 	Log    *slog.Logger
 	Now    func() time.Time
@@ -112,17 +111,17 @@ func (s *Service) ProcessInbox(ctx context.Context) (int, error) {
 
 // handle runs one input as one transaction. A failure inside the dialog (a
 // bug, a panic) is logged with the conversation and answered with the
-// generic apology; the input is kept aside as failed (store.Failed), so it
+// generic apology; the input is kept aside as failed (Failed), so it
 // neither blocks the conversation nor is lost. A store failure returns an
 // error and leaves the input in the inbox.
-func (s *Service) handle(ctx context.Context, item store.InboxItem) error {
+func (s *Service) handle(ctx context.Context, item InboxItem) error {
 	in := item.Input
 	now := s.Now()
 	started := time.Now() // latency is measured on the real clock
 	var turnErr error
 	var purge bool
 	var produced []dialog.Output
-	err := s.Store.Update(func(tx *store.Tx) error {
+	err := s.Store.Update(func(tx Tx) error {
 		turnErr, purge, produced = nil, false, nil
 		turn, key, err := s.load(tx, in, now)
 		if err != nil {
@@ -195,7 +194,7 @@ func (s *Service) purge() {
 	}
 	if err := s.Store.Purge(); err != nil {
 		s.purgePending.Store(true) // try again on the next pass
-		if errors.Is(err, store.ErrDiskFull) {
+		if errors.Is(err, ErrDiskFull) {
 			return // said once by the store
 		}
 		s.Log.Error("purge after erasure failed; old versions stay on disk until it succeeds", "err", err)
@@ -238,10 +237,10 @@ func inputChannel(in dialog.Input) string {
 
 // load reads the state an input works on: the consumer's session and its
 // case, or for agent and timer inputs the case and its consumer's session.
-func (s *Service) load(tx *store.Tx, in dialog.Input, now time.Time) (dialog.Turn, string, error) {
+func (s *Service) load(tx Tx, in dialog.Input, now time.Time) (dialog.Turn, string, error) {
 	turn := dialog.Turn{Now: now, NextCaseNumber: tx.NextCaseNumber, LoadCase: func(id string) (*dialog.Complaint, error) {
 		c, err := tx.Complaint(id)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, ErrNotFound) {
 			return nil, nil
 		}
 		return &c, err
@@ -250,7 +249,7 @@ func (s *Service) load(tx *store.Tx, in dialog.Input, now time.Time) (dialog.Tur
 	if in.Kind == dialog.InputAgent || in.Kind == dialog.InputTimer {
 		c, err := tx.Complaint(in.Case)
 		switch {
-		case errors.Is(err, store.ErrNotFound):
+		case errors.Is(err, ErrNotFound):
 			return turn, "", nil // erased or unknown: the dialog tells the agents
 		case err != nil:
 			return turn, "", err
@@ -264,7 +263,7 @@ func (s *Service) load(tx *store.Tx, in dialog.Input, now time.Time) (dialog.Tur
 	key := dialog.SessionKey(channel, chat)
 	sess, err := tx.Session(key)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, ErrNotFound):
 		sess = dialog.Session{Channel: channel, Chat: chat}
 	case err != nil:
 		return turn, "", err
@@ -275,7 +274,7 @@ func (s *Service) load(tx *store.Tx, in dialog.Input, now time.Time) (dialog.Tur
 		switch {
 		case err == nil:
 			turn.Complaint = &c
-		case !errors.Is(err, store.ErrNotFound):
+		case !errors.Is(err, ErrNotFound):
 			return turn, "", err
 		}
 	}
@@ -326,7 +325,7 @@ func (s *Service) queueDueTimers(now time.Time) (int, error) {
 	if err := s.Submit(inputs...); err != nil {
 		return 0, err
 	}
-	if err := s.Store.Update(func(tx *store.Tx) error {
+	if err := s.Store.Update(func(tx Tx) error {
 		for _, t := range timers {
 			if err := tx.DeleteTimer(t); err != nil {
 				return err
@@ -367,7 +366,7 @@ func (s *Service) Relay(ctx context.Context) (int, error) {
 // deliver sends one outbox entry and records the result: sent, dropped as
 // undeliverable, or due again later. The returned error means the entry is
 // still queued.
-func (s *Service) deliver(ctx context.Context, item store.OutboxItem) error {
+func (s *Service) deliver(ctx context.Context, item OutboxItem) error {
 	out := item.Output
 	sender := s.senderFor(out)
 	if sender == nil {
@@ -394,7 +393,7 @@ func (s *Service) deliver(ctx context.Context, item store.OutboxItem) error {
 		return s.undeliverable(item, err)
 	case errors.As(err, &retry):
 		// Told to wait: not a failed attempt, so it adds no backoff.
-		if err := s.Store.Postpone(item.Seq, s.Now().Add(retry.Wait), err.Error()); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := s.Store.Postpone(item.Seq, s.Now().Add(retry.Wait), err.Error()); err != nil && !errors.Is(err, ErrNotFound) {
 			s.Log.Error("could not postpone a send", "err", err, "seq", item.Seq)
 		}
 	default:
@@ -403,8 +402,8 @@ func (s *Service) deliver(ctx context.Context, item store.OutboxItem) error {
 	return fmt.Errorf("bot: send %s to %s: %w", out.Key, out.To, err)
 }
 
-func (s *Service) markSent(item store.OutboxItem) error {
-	if err := s.Store.MarkSent(item.Seq); err != nil && !errors.Is(err, store.ErrNotFound) {
+func (s *Service) markSent(item OutboxItem) error {
+	if err := s.Store.MarkSent(item.Seq); err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("bot: mark sent: %w", err)
 	}
 	return nil
@@ -413,9 +412,9 @@ func (s *Service) markSent(item store.OutboxItem) error {
 // markDelivered removes a relayed agent reply from the outbox and, in the
 // same transaction, queues the mark on the agent's own message that it
 // reached the consumer.
-func (s *Service) markDelivered(item store.OutboxItem) error {
+func (s *Service) markDelivered(item OutboxItem) error {
 	out := item.Output
-	err := s.Store.Update(func(tx *store.Tx) error {
+	err := s.Store.Update(func(tx Tx) error {
 		if err := tx.DropOutbox(item.Seq); err != nil {
 			return err
 		}
@@ -424,14 +423,14 @@ func (s *Service) markDelivered(item store.OutboxItem) error {
 			Notice: dialog.NoticeDelivered, Receipt: out.Receipt,
 		})
 	})
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("bot: mark delivered: %w", err)
 	}
 	return nil
 }
 
-func (s *Service) retry(item store.OutboxItem, wait time.Duration, cause error) {
-	if err := s.Store.Retry(item.Seq, s.Now().Add(wait), cause.Error()); err != nil && !errors.Is(err, store.ErrNotFound) {
+func (s *Service) retry(item OutboxItem, wait time.Duration, cause error) {
+	if err := s.Store.Retry(item.Seq, s.Now().Add(wait), cause.Error()); err != nil && !errors.Is(err, ErrNotFound) {
 		s.Log.Error("could not reschedule a failed send", "err", err, "seq", item.Seq)
 	}
 }
@@ -456,7 +455,7 @@ func backoff(attempts int) time.Duration {
 // blocked reports whether the consumer of out has blocked the bot.
 func (s *Service) blocked(out dialog.Output) bool {
 	var blocked bool
-	_ = s.Store.View(func(tx *store.Tx) error {
+	_ = s.Store.View(func(tx Tx) error {
 		sess, err := tx.Session(dialog.SessionKey(out.Channel, out.Chat))
 		blocked = err == nil && sess.Blocked
 		return nil
@@ -467,9 +466,9 @@ func (s *Service) blocked(out dialog.Output) bool {
 // undeliverable drops an entry the platform refused for good. For a
 // consumer message it warns the agents and, when the consumer blocked the
 // bot, marks the conversation, in one transaction with the drop.
-func (s *Service) undeliverable(item store.OutboxItem, cause error) error {
+func (s *Service) undeliverable(item OutboxItem, cause error) error {
 	out := item.Output
-	err := s.Store.Update(func(tx *store.Tx) error {
+	err := s.Store.Update(func(tx Tx) error {
 		if out.To == dialog.ToConsumer {
 			key := dialog.SessionKey(out.Channel, out.Chat)
 			sess, err := tx.Session(key)
@@ -487,7 +486,7 @@ func (s *Service) undeliverable(item store.OutboxItem, cause error) error {
 		}
 		return tx.DropOutbox(item.Seq)
 	})
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("bot: drop undeliverable: %w", err)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package bot
+package bot_test
 
 import (
 	"context"
@@ -10,13 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"ombud/bot"
 	"ombud/dialog"
 	"ombud/locales"
 	"ombud/policies"
 	"ombud/store"
 )
 
-// recorder is a Sender that keeps what it sent and can be told to fail.
+// recorder is a bot.Sender that keeps what it sent and can be told to fail.
 type recorder struct {
 	mu   sync.Mutex
 	sent []dialog.Output
@@ -61,7 +62,8 @@ func (r *recorder) shown(value string) string {
 }
 
 type fixture struct {
-	svc      *Service
+	svc      *bot.Service
+	st       *store.Store
 	consumer *recorder
 	agents   *recorder
 	now      time.Time
@@ -83,12 +85,13 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	f.svc = &Service{
+	f.st = st
+	f.svc = &bot.Service{
 		Store:     st,
 		Engine:    &dialog.Engine{Policies: func() *policies.Set { return set }, Catalog: cat},
 		Log:       slog.New(slog.DiscardHandler),
 		Now:       func() time.Time { return f.now },
-		Consumers: map[string]Sender{"test": f.consumer},
+		Consumers: map[string]bot.Sender{"test": f.consumer},
 		Agents:    f.agents,
 	}
 	return f
@@ -120,7 +123,7 @@ func (f *fixture) input(t testing.TB, in dialog.Input) {
 func (f *fixture) session(t testing.TB) dialog.Session {
 	t.Helper()
 	var s dialog.Session
-	if err := f.svc.Store.View(func(tx *store.Tx) error {
+	if err := f.svc.Store.View(func(tx bot.Tx) error {
 		var err error
 		s, err = tx.Session(dialog.SessionKey("test", "c1"))
 		return err
@@ -152,8 +155,8 @@ func TestPanicBecomesApologyAndLosesNothingElse(t *testing.T) {
 	if pending, _ := f.svc.Store.Pending(0); len(pending) != 0 {
 		t.Errorf("the failed input is still pending: %v", pending)
 	}
-	var failed []store.Failed
-	f.svc.Store.FailedInputs(func(x store.Failed) error { failed = append(failed, x); return nil })
+	var failed []bot.Failed
+	f.st.FailedInputs(func(x bot.Failed) error { failed = append(failed, x); return nil })
 	if len(failed) != 1 || !strings.HasSuffix(failed[0].Input.Data, "|go") || !strings.Contains(failed[0].Error, "policy registry exploded") {
 		t.Errorf("failed input not kept: %+v", failed)
 	}
@@ -324,7 +327,7 @@ func TestRetentionPurge(t *testing.T) {
 		t.Fatal(err)
 	}
 	var c dialog.Complaint
-	if err := f.svc.Store.View(func(tx *store.Tx) error {
+	if err := f.svc.Store.View(func(tx bot.Tx) error {
 		var err error
 		c, err = tx.Complaint(caseID)
 		return err
@@ -350,7 +353,7 @@ func TestEraseRemovesFailedInputs(t *testing.T) {
 	f.input(t, dialog.Input{Kind: dialog.InputCommand, Command: dialog.CommandDelete})
 	f.input(t, dialog.Input{Kind: dialog.InputChoice, Data: "erase:yes"})
 	n := 0
-	f.svc.Store.FailedInputs(func(store.Failed) error { n++; return nil })
+	f.st.FailedInputs(func(bot.Failed) error { n++; return nil })
 	if n != 0 {
 		t.Errorf("%d failed inputs survived the erasure", n)
 	}
@@ -369,7 +372,7 @@ func TestPurgeSkipsAReopenedCase(t *testing.T) {
 	agent(dialog.ActionReopen)
 	f.input(t, dialog.Input{Key: "late-purge", Kind: dialog.InputTimer, Case: caseID, Timer: &tm})
 	var c dialog.Complaint
-	f.svc.Store.View(func(tx *store.Tx) error { c, _ = tx.Complaint(caseID); return nil })
+	f.svc.Store.View(func(tx bot.Tx) error { c, _ = tx.Complaint(caseID); return nil })
 	if c.Erased || c.Chat == "" {
 		t.Errorf("a reopened case was erased")
 	}
@@ -405,7 +408,7 @@ func TestRelayDoesNotLetOneChatBlockOthers(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- f.svc.Run(ctx, RunOptions{Poll: 20 * time.Millisecond}) }()
+	go func() { done <- f.svc.Run(ctx, bot.RunOptions{Poll: 20 * time.Millisecond}) }()
 	f.svc.Wake()
 	deadline := time.Now().Add(10 * time.Second)
 	for len(b.keys()) < 2 && time.Now().Before(deadline) {
@@ -453,7 +456,7 @@ func TestDeliveredMarkIsQueuedOnce(t *testing.T) {
 // of the server errors that may follow.
 func TestWaitingIsNotFailing(t *testing.T) {
 	f := newFixture(t)
-	f.consumer.fail = &RetryAfterError{Wait: time.Second, Err: errors.New("429")}
+	f.consumer.fail = &bot.RetryAfterError{Wait: time.Second, Err: errors.New("429")}
 	if err := f.svc.Submit(dialog.Input{Key: "s", Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: "amex-se", Channel: "test", Chat: "c1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -476,8 +479,8 @@ func TestWaitingIsNotFailing(t *testing.T) {
 		t.Errorf("a 502 after seventeen 429s waits %s (attempt %d), want about a second", wait, items[0].Attempts)
 	}
 	for attempts := 0; attempts < 40; attempts++ {
-		if d := backoff(attempts); d > maxBackoff+maxBackoff/4 || d < time.Second*3/4 {
-			t.Fatalf("backoff(%d) = %s", attempts, d)
+		if d := bot.Backoff(attempts); d > bot.MaxBackoff+bot.MaxBackoff/4 || d < time.Second*3/4 {
+			t.Fatalf("bot.Backoff(%d) = %s", attempts, d)
 		}
 	}
 }
@@ -485,12 +488,12 @@ func TestWaitingIsNotFailing(t *testing.T) {
 // A chat's updates are handled in Telegram's order even when they arrived
 // out of it, as they can over a webhook's parallel connections.
 func TestUpdatesInTheirOwnOrder(t *testing.T) {
-	in := func(key, chat string) store.InboxItem {
-		return store.InboxItem{Input: dialog.Input{Key: key, Channel: "telegram", Chat: chat}}
+	in := func(key, chat string) bot.InboxItem {
+		return bot.InboxItem{Input: dialog.Input{Key: key, Channel: "telegram", Chat: chat}}
 	}
-	items := []store.InboxItem{in("tg:12", "a"), in("tg:20", "b"), in("tg:11", "a"), in("slack:E1", "x"), in("tg:10", "a"), in("tg:19", "b")}
+	items := []bot.InboxItem{in("tg:12", "a"), in("tg:20", "b"), in("tg:11", "a"), in("slack:E1", "x"), in("tg:10", "a"), in("tg:19", "b")}
 	var got []string
-	for _, it := range inSentOrder(items) {
+	for _, it := range bot.InSentOrder(items) {
 		got = append(got, it.Input.Key)
 	}
 	if want := "tg:10 tg:19 tg:11 slack:E1 tg:12 tg:20"; strings.Join(got, " ") != want {

@@ -12,8 +12,10 @@ import (
 // out.
 type CaseView struct {
 	ID string
-	// Issuer is the issuer's name in the desk's language.
-	Issuer string
+	// IssuerID is the issuer's policy id; Issuer its name in the desk's
+	// language.
+	IssuerID string
+	Issuer   string
 	// Lang is the desk's language, which the view's words are in.
 	Lang string
 	// ConsumerLang is the consumer's language: agents write to them in it.
@@ -70,7 +72,7 @@ func (e *Engine) CaseView(c Complaint, now time.Time) CaseView {
 	pr := e.Catalog.Printer(lang)
 	pol, _ := e.Policies().Get(c.Issuer)
 	v := CaseView{
-		ID: c.ID, Issuer: c.Issuer, Lang: lang, ConsumerLang: c.Lang, Status: c.Status,
+		ID: c.ID, IssuerID: c.Issuer, Issuer: c.Issuer, Lang: lang, ConsumerLang: c.Lang, Status: c.Status,
 		Received: c.ReceivedDate, PolicyVersion: c.PolicyVersion, Actions: c.Status.Actions(), Erased: c.Erased,
 	}
 	if pol != nil {

@@ -9,29 +9,16 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
+	"ombud/bot"
 	"ombud/dialog"
 )
-
-// InboxItem is a received input waiting to be handled.
-type InboxItem struct {
-	Seq   uint64 // arrival order
-	Input dialog.Input
-}
-
-// Cursor is a platform's position in its update stream, such as the
-// Telegram getUpdates offset. It is stored with the inputs it covers, so
-// the position never moves past an input that was not saved.
-type Cursor struct {
-	Name  string
-	Value int64
-}
 
 // Enqueue writes inputs to the inbox, and cursor if it is not nil, in one
 // durable transaction: once it returns, the platform may be told the
 // inputs arrived. An input whose Key is already in the inbox, or was
 // handled within the dedupe TTL, is skipped; inputs without a Key are
 // always added. It returns how many inputs were added.
-func (s *Store) Enqueue(cursor *Cursor, inputs ...dialog.Input) (added int, err error) {
+func (s *Store) Enqueue(cursor *bot.Cursor, inputs ...dialog.Input) (added int, err error) {
 	if cursor != nil && cursor.Name == "" {
 		return 0, errors.New("store: enqueue: cursor without a name")
 	}
@@ -134,9 +121,9 @@ func (s *Store) Cursor(name string) (value int64, at time.Time, ok bool, err err
 
 // Pending returns up to limit inbox items in arrival order; limit <= 0
 // returns them all.
-func (s *Store) Pending(limit int) ([]InboxItem, error) {
-	items, err := readQueue(s, prefixInbox, &s.inboxFloor, limit, func(seq uint64, value []byte) (InboxItem, error) {
-		item := InboxItem{Seq: seq}
+func (s *Store) Pending(limit int) ([]bot.InboxItem, error) {
+	items, err := readQueue(s, prefixInbox, &s.inboxFloor, limit, func(seq uint64, value []byte) (bot.InboxItem, error) {
+		item := bot.InboxItem{Seq: seq}
 		return item, json.Unmarshal(value, &item.Input)
 	})
 	if err != nil {

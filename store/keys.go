@@ -28,7 +28,7 @@ const (
 	prefixTimer     = "t/"  // t/<at unix nanos>/<case>/<kind>/<deadline> -> dialog.Timer JSON
 	prefixCaseTimer = "tc/" // tc/<case>/<t/ key> -> empty: a case's timers, found without a scan
 	prefixCursor    = "k/"  // k/<name> -> int64
-	prefixFailed    = "f/"  // f/<seq> -> Failed JSON: an input whose turn failed
+	prefixFailed    = "f/"  // f/<seq> -> bot.Failed JSON: an input whose turn failed
 	prefixRef       = "r/"  // r/<kind>/<key> -> value: an adapter's cross-reference, such as a case's Slack thread
 
 	// Counters for the inbox and outbox sequence numbers. They are plain

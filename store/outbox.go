@@ -9,20 +9,11 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
+	"ombud/bot"
 	"ombud/dialog"
 )
 
-// OutboxItem is a message waiting to be sent.
-type OutboxItem struct {
-	Seq       uint64 // queue order
-	Output    dialog.Output
-	Attempts  int       // failed sends so far
-	NotBefore time.Time // do not send before this; zero: at once
-	LastError string    // why the last attempt failed
-	Queued    time.Time // when it was queued
-}
-
-// outboxRecord is the stored form of an OutboxItem; the Seq is the key.
+// outboxRecord is the stored form of a bot.OutboxItem; the Seq is the key.
 type outboxRecord struct {
 	Output    dialog.Output `json:"output"`
 	Queued    time.Time     `json:"queued,omitzero"`
@@ -31,15 +22,15 @@ type outboxRecord struct {
 	LastError string        `json:"last_error,omitempty"`
 }
 
-func (r outboxRecord) item(seq uint64) OutboxItem {
-	return OutboxItem{Seq: seq, Output: r.Output, Queued: r.Queued, Attempts: r.Attempts, NotBefore: r.NotBefore, LastError: r.LastError}
+func (r outboxRecord) item(seq uint64) bot.OutboxItem {
+	return bot.OutboxItem{Seq: seq, Output: r.Output, Queued: r.Queued, Attempts: r.Attempts, NotBefore: r.NotBefore, LastError: r.LastError}
 }
 
 // Outbox returns up to limit queued messages in queue order, including
 // those whose NotBefore is still ahead: pacing is the relay's concern.
 // limit <= 0 returns them all.
-func (s *Store) Outbox(limit int) ([]OutboxItem, error) {
-	items, err := readQueue(s, prefixOutbox, &s.outboxFloor, limit, func(seq uint64, value []byte) (OutboxItem, error) {
+func (s *Store) Outbox(limit int) ([]bot.OutboxItem, error) {
+	items, err := readQueue(s, prefixOutbox, &s.outboxFloor, limit, func(seq uint64, value []byte) (bot.OutboxItem, error) {
 		var r outboxRecord
 		err := json.Unmarshal(value, &r)
 		return r.item(seq), err
@@ -76,7 +67,7 @@ func removeOutbox(txn *badger.Txn, seq uint64) error {
 // OutboxHeads returns the oldest entry of every queue (dialog.Output.Queue),
 // reading one index key per queue rather than the whole outbox: what a
 // relay sending to many destinations at once needs.
-func (s *Store) OutboxHeads() ([]OutboxItem, error) {
+func (s *Store) OutboxHeads() ([]bot.OutboxItem, error) {
 	var seqs []uint64
 	err := s.view(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
@@ -100,7 +91,7 @@ func (s *Store) OutboxHeads() ([]OutboxItem, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox heads: %w", err)
 	}
-	items := make([]OutboxItem, 0, len(seqs))
+	items := make([]bot.OutboxItem, 0, len(seqs))
 	err = s.view(func(txn *badger.Txn) error {
 		for _, seq := range seqs {
 			var r outboxRecord
@@ -170,7 +161,7 @@ func (s *Store) OutboxLen() (int, error) {
 
 // QueueHead returns the oldest entry of one queue; ok is false when the
 // queue is empty.
-func (s *Store) QueueHead(queue string) (item OutboxItem, ok bool, err error) {
+func (s *Store) QueueHead(queue string) (item bot.OutboxItem, ok bool, err error) {
 	prefix := []byte(prefixQueue + queue + "\x00")
 	err = s.view(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
@@ -192,7 +183,7 @@ func (s *Store) QueueHead(queue string) (item OutboxItem, ok bool, err error) {
 		return nil
 	})
 	if err != nil {
-		return OutboxItem{}, false, fmt.Errorf("store: queue head %s: %w", queue, err)
+		return bot.OutboxItem{}, false, fmt.Errorf("store: queue head %s: %w", queue, err)
 	}
 	return item, ok, nil
 }

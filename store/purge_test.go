@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"ombud/bot"
 	"ombud/dialog"
 )
 
@@ -33,7 +34,7 @@ func TestPurgeRemovesDeletedDataFromDisk(t *testing.T) {
 	dir := t.TempDir()
 	s := openStore(t, dir, Options{})
 	secret := []byte("Zebrafinkens-hemlighet-4711")
-	if err := s.Update(func(tx *Tx) error {
+	if err := s.Update(func(tx bot.Tx) error {
 		for i := range 5 { // several versions, as a conversation writes
 			if err := tx.PutSession("telegram:1", dialog.Session{Chat: "1", Answers: map[string]dialog.Answer{"d": {Value: string(secret)}}, State: dialog.State(rune('a' + i))}); err != nil {
 				return err
@@ -50,7 +51,7 @@ func TestPurgeRemovesDeletedDataFromDisk(t *testing.T) {
 	if hits := filesContain(t, dir, secret); len(hits) == 0 {
 		t.Fatal("the test's needle was never on disk; the search proves nothing")
 	}
-	if err := s.Update(func(tx *Tx) error { return tx.DeleteSession("telegram:1") }); err != nil {
+	if err := s.Update(func(tx bot.Tx) error { return tx.DeleteSession("telegram:1") }); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Purge(); err != nil {
@@ -70,7 +71,7 @@ func TestOutboxHeadsOnePerQueue(t *testing.T) {
 	msg := func(to dialog.Recipient, chat, issuer, text string) dialog.Output {
 		return dialog.Output{To: to, Channel: "telegram", Chat: chat, Issuer: issuer, Text: text}
 	}
-	if err := s.Update(func(tx *Tx) error {
+	if err := s.Update(func(tx bot.Tx) error {
 		return tx.AddOutbox(
 			msg(dialog.ToConsumer, "1", "", "a1"), msg(dialog.ToConsumer, "2", "", "b1"),
 			msg(dialog.ToConsumer, "1", "", "a2"), msg(dialog.ToAgents, "1", "amex-se", "desk1"),
@@ -101,7 +102,7 @@ func TestOutboxHeadsOnePerQueue(t *testing.T) {
 			}
 		}
 		if h.Output.Text == "desk1" {
-			if err := s.Update(func(tx *Tx) error { return tx.DropOutbox(h.Seq) }); err != nil {
+			if err := s.Update(func(tx bot.Tx) error { return tx.DropOutbox(h.Seq) }); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
+	"ombud/bot"
 	"ombud/dialog"
 )
 
@@ -44,10 +45,10 @@ func (s *Store) Sessions(fn func(key string, s dialog.Session) error) error {
 }
 
 // FailedInputs calls fn for every input whose turn failed, oldest first.
-func (s *Store) FailedInputs(fn func(Failed) error) error {
+func (s *Store) FailedInputs(fn func(bot.Failed) error) error {
 	return s.view(func(txn *badger.Txn) error {
 		return scan(txn, []byte(prefixFailed), true, func(_, value []byte) error {
-			var f Failed
+			var f bot.Failed
 			if err := json.Unmarshal(value, &f); err != nil {
 				return fmt.Errorf("store: failed input: %w", err)
 			}
@@ -56,21 +57,15 @@ func (s *Store) FailedInputs(fn func(Failed) error) error {
 	})
 }
 
-// Ref is an adapter's cross-reference, such as the Slack thread of a case
-// (Kind "slack.thread", Key the case id) or the case of a thread.
-type Ref struct {
-	Kind, Key, Value string
-}
-
 // PutRef records one cross-reference.
 func (s *Store) PutRef(kind, key, value string) error {
-	return s.PutRefs(Ref{Kind: kind, Key: key, Value: value})
+	return s.PutRefs(bot.Ref{Kind: kind, Key: key, Value: value})
 }
 
 // PutRefs records cross-references in one transaction, so references that
 // only make sense together, such as a thread and its case both ways, are
 // never stored half.
-func (s *Store) PutRefs(refs ...Ref) error {
+func (s *Store) PutRefs(refs ...bot.Ref) error {
 	return s.update(func(txn *badger.Txn) error {
 		for _, r := range refs {
 			if err := txn.Set([]byte(prefixRef+r.Kind+"/"+r.Key), []byte(r.Value)); err != nil {

@@ -10,12 +10,13 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"ombud/bot"
 )
 
-// ErrDiskFull: the data directory's filesystem has less free space than
-// the store keeps in reserve, so nothing was written. It passes by itself
-// when space returns.
-var ErrDiskFull = errors.New("store: the data disk is full")
+// ErrDiskFull is bot.ErrDiskFull: the data directory's filesystem has
+// less free space than the store keeps in reserve, so nothing was written.
+var ErrDiskFull = bot.ErrDiskFull
 
 // DefaultReserve is the free space the store keeps on its filesystem. Badger
 // writes through memory-mapped files that it creates sparse: a write into
@@ -152,6 +153,9 @@ func fallocate(path string) error {
 	}
 	return unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_KEEP_SIZE, 0, info.Size())
 }
+
+// Full reports whether writes are refused for want of space.
+func (s *Store) Full() bool { return s.Space().Full }
 
 // SpaceStatus is what the store last saw of its disk.
 type SpaceStatus struct {

@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"ombud/bot"
 )
 
 // Sentinel errors; test for them with errors.Is.
 var (
-	ErrNotFound = errors.New("store: not found")
+	ErrNotFound = bot.ErrNotFound
 	ErrLocked   = errors.New("store: data directory is in use by another process")
 	// ErrWrongKey: the encryption key given to Open is not the one the
 	// data was written with, or one was given for unencrypted data or
@@ -178,7 +180,7 @@ func (s *Store) Close() error {
 // Read-write transactions run one at a time, so fn should be quick, and it
 // must not call the store's writing methods (Update, Enqueue, MarkSent,
 // Retry): they would wait for fn forever.
-func (s *Store) Update(fn func(tx *Tx) error) error {
+func (s *Store) Update(fn func(tx bot.Tx) error) error {
 	return s.update(func(txn *badger.Txn) error {
 		return fn(&Tx{txn: txn, s: s})
 	})
@@ -186,7 +188,7 @@ func (s *Store) Update(fn func(tx *Tx) error) error {
 
 // View runs fn in a read-only transaction: a consistent snapshot. The
 // write methods of tx fail.
-func (s *Store) View(fn func(tx *Tx) error) error {
+func (s *Store) View(fn func(tx bot.Tx) error) error {
 	return s.view(func(txn *badger.Txn) error {
 		return fn(&Tx{txn: txn, s: s})
 	})
@@ -306,3 +308,9 @@ func (l badgerLogger) Warningf(format string, args ...any) {
 
 func (badgerLogger) Infof(string, ...any)  {}
 func (badgerLogger) Debugf(string, ...any) {}
+
+// The store is the service's bot.Store; the compiler keeps the two in step.
+var (
+	_ bot.Store = (*Store)(nil)
+	_ bot.Tx    = (*Tx)(nil)
+)

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
+	"ombud/bot"
 	"ombud/dialog"
 )
 
@@ -108,7 +108,7 @@ func (tx *Tx) AddOutbox(outs ...dialog.Output) error {
 // An item no longer in the inbox is an error wrapping ErrNotFound: the
 // read also makes two turns handling the same item conflict, so only one
 // of them commits.
-func (tx *Tx) Done(item InboxItem) error {
+func (tx *Tx) Done(item bot.InboxItem) error {
 	key := seqKey(prefixInbox, item.Seq)
 	// The stored input, not the caller's copy, says which pending marker to
 	// clear: a marker left behind would block its key for good.
@@ -209,22 +209,13 @@ func (tx *Tx) DropOutbox(seq uint64) error {
 	return nil
 }
 
-// Failed is an input whose turn failed inside Ombud (a bug, a panic). It
-// is kept, not lost, so an operator can see it and replay it once fixed.
-type Failed struct {
-	Seq   uint64       `json:"seq"`
-	Input dialog.Input `json:"input"`
-	Error string       `json:"error"`
-	At    time.Time    `json:"at"`
-}
-
 // Fail takes an item out of the inbox like Done, and keeps it with the
 // reason its turn failed, in the same transaction.
-func (tx *Tx) Fail(item InboxItem, reason string) error {
+func (tx *Tx) Fail(item bot.InboxItem, reason string) error {
 	if err := tx.Done(item); err != nil {
 		return err
 	}
-	rec := Failed{Seq: item.Seq, Input: item.Input, Error: reason, At: tx.s.now().UTC()}
+	rec := bot.Failed{Seq: item.Seq, Input: item.Input, Error: reason, At: tx.s.now().UTC()}
 	if err := putJSON(tx.txn, seqKey(prefixFailed, item.Seq), rec); err != nil {
 		return fmt.Errorf("store: keep failed input %d: %w", item.Seq, err)
 	}
@@ -243,9 +234,9 @@ func (tx *Tx) Complaints(fn func(dialog.Complaint) error) error {
 }
 
 // FailedInputs calls fn for every input whose turn failed.
-func (tx *Tx) FailedInputs(fn func(Failed) error) error {
+func (tx *Tx) FailedInputs(fn func(bot.Failed) error) error {
 	return scan(tx.txn, []byte(prefixFailed), true, func(_, value []byte) error {
-		var f Failed
+		var f bot.Failed
 		if err := json.Unmarshal(value, &f); err != nil {
 			return fmt.Errorf("store: failed input: %w", err)
 		}

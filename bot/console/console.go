@@ -21,7 +21,6 @@ import (
 
 	"ombud/bot"
 	"ombud/dialog"
-	"ombud/store"
 )
 
 // Channel is the consumer channel name of the terminal.
@@ -196,9 +195,9 @@ func (c *Chat) step(ctx context.Context) error {
 
 func (c *Chat) session() (*dialog.Session, error) {
 	var s *dialog.Session
-	err := c.Service.Store.View(func(tx *store.Tx) error {
+	err := c.Service.Store.View(func(tx bot.Tx) error {
 		got, err := tx.Session(dialog.SessionKey(Channel, c.ChatID))
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, bot.ErrNotFound) {
 			return nil
 		}
 		s = &got
@@ -279,7 +278,7 @@ func (c *Chat) printView() error {
 		return errors.New("no case yet: the consumer has not filed a complaint")
 	}
 	var comp dialog.Complaint
-	if err := c.Service.Store.View(func(tx *store.Tx) error {
+	if err := c.Service.Store.View(func(tx bot.Tx) error {
 		comp, err = tx.Complaint(s.Case)
 		return err
 	}); err != nil {
@@ -354,7 +353,7 @@ func (c *Chat) printConsumer(_ context.Context, out dialog.Output) error {
 // lang is the conversation's language, for the terminal's own lines.
 func (c *Chat) lang() string {
 	var lang string
-	_ = c.Service.Store.View(func(tx *store.Tx) error {
+	_ = c.Service.Store.View(func(tx bot.Tx) error {
 		s, err := tx.Session(dialog.SessionKey(Channel, c.ChatID))
 		lang = s.Lang
 		return err

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"ombud/bot"
 	"ombud/dialog"
 	"ombud/store"
 )
@@ -26,9 +27,20 @@ type Metrics struct {
 	reloads   *prometheus.CounterVec
 }
 
+// Source is what the metrics read from the store at every scrape.
+type Source interface {
+	Outbox(limit int) ([]bot.OutboxItem, error)
+	Complaints(fn func(dialog.Complaint) error) error
+}
+
+// Disk is a store on a local disk that keeps a reserve of free space.
+type Disk interface {
+	Space() store.SpaceStatus
+}
+
 // New makes the metrics; st, if not nil, is read for the outbox and cases
-// at every scrape.
-func New(st *store.Store) *Metrics {
+// at every scrape, and for the disk if it is a Disk.
+func New(st Source) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		inputs: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -102,7 +114,7 @@ var (
 
 // storeCollector reads queue depths and cases from the store at scrape.
 type storeCollector struct {
-	st  *store.Store
+	st  Source
 	now func() time.Time
 }
 
@@ -117,15 +129,17 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
-	space := c.st.Space()
-	full := 0.0
-	if space.Full {
-		full = 1
+	if d, ok := c.st.(Disk); ok {
+		space := d.Space()
+		full := 0.0
+		if space.Full {
+			full = 1
+		}
+		ch <- prometheus.MustNewConstMetric(diskFull, prometheus.GaugeValue, full)
+		ch <- prometheus.MustNewConstMetric(diskFree, prometheus.GaugeValue, float64(space.Free))
+		ch <- prometheus.MustNewConstMetric(diskReserve, prometheus.GaugeValue, float64(space.Reserve))
+		ch <- prometheus.MustNewConstMetric(diskRefused, prometheus.CounterValue, float64(space.Refused))
 	}
-	ch <- prometheus.MustNewConstMetric(diskFull, prometheus.GaugeValue, full)
-	ch <- prometheus.MustNewConstMetric(diskFree, prometheus.GaugeValue, float64(space.Free))
-	ch <- prometheus.MustNewConstMetric(diskReserve, prometheus.GaugeValue, float64(space.Reserve))
-	ch <- prometheus.MustNewConstMetric(diskRefused, prometheus.CounterValue, float64(space.Refused))
 	depth := map[string]int{}
 	oldest := map[string]time.Time{}
 	if items, err := c.st.Outbox(0); err == nil {

@@ -21,9 +21,9 @@ import (
 	"github.com/slack-go/slack/slackutilsx"
 	"golang.org/x/time/rate"
 
+	"ombud/bot"
 	"ombud/dialog"
 	"ombud/locales"
-	"ombud/store"
 )
 
 // Reference kinds in the store.
@@ -43,14 +43,17 @@ type Config struct {
 	// takes the rest.
 	Desks       map[string]Desk
 	DefaultDesk Desk
-	Store       *store.Store
-	// View is a case as its desk shows it (dialog.Engine.CaseView).
-	View func(dialog.Complaint) dialog.CaseView
+	// Inbox takes agents' replies and actions; Refs keeps the threads.
+	Inbox bot.Inbox
+	Refs  bot.Refs
+	// View is a case as its desk shows it (dialog.Engine.CaseView), or an
+	// error wrapping bot.ErrNotFound if there is no such case.
+	View func(caseID string) (dialog.CaseView, error)
 	// Catalog words what the desk lays out around the view: field names,
 	// buttons, forms.
 	Catalog *locales.Catalog
 	Now     func() time.Time
-	Log            *slog.Logger
+	Log     *slog.Logger
 	// Wake is called after inputs are stored.
 	Wake func()
 	// ChannelRate is messages per second per channel; 0 means 1.

@@ -122,7 +122,7 @@ func (c *Client) agentMessage(ctx context.Context, eventID string, m *slackevent
 // false for threads that are no case's.
 func (c *Client) caseOfThread(ctx context.Context, channel, threadTS string) (string, bool, error) {
 	thread := channel + " " + threadTS
-	if caseID, ok, err := c.cfg.Store.Ref(refCase, thread); err != nil || ok {
+	if caseID, ok, err := c.cfg.Refs.Ref(refCase, thread); err != nil || ok {
 		return caseID, ok, err
 	}
 	c.mu.Lock()
@@ -165,7 +165,7 @@ func (c *Client) caseOfThread(ctx context.Context, channel, threadTS string) (st
 }
 
 func (c *Client) enqueue(in dialog.Input) error {
-	if _, err := c.cfg.Store.Enqueue(nil, in); err != nil {
+	if _, err := c.cfg.Inbox.Enqueue(nil, in); err != nil {
 		return err
 	}
 	c.cfg.Wake()
@@ -252,8 +252,8 @@ func (c *Client) interaction(ctx context.Context, ic slack.InteractionCallback) 
 		text := strings.TrimSpace(values["text"])
 		if text == "" {
 			lang := ""
-			if comp, err := c.complaint(caseID); err == nil {
-				lang = c.deskFor(comp.Issuer).Lang
+			if v, err := c.view(caseID); err == nil {
+				lang = v.Lang
 			}
 			return map[string]any{"response_action": "errors", "errors": map[string]string{"text_block": c.words(lang).Text("desk.form.text_required", nil)}}, nil
 		}

@@ -11,7 +11,6 @@ import (
 
 	"ombud/bot"
 	"ombud/dialog"
-	"ombud/store"
 )
 
 // metadataType marks Ombud's messages, whose payload carries the outbox id,
@@ -59,19 +58,19 @@ func (c *Client) Send(ctx context.Context, out dialog.Output) error {
 
 // thread finds the case's thread, or opens it with the header as its root.
 func (c *Client) thread(ctx context.Context, out dialog.Output) (channel, ts string, err error) {
-	if ref, ok, err := c.cfg.Store.Ref(refThread, out.Case); err != nil {
+	if ref, ok, err := c.cfg.Refs.Ref(refThread, out.Case); err != nil {
 		return "", "", err
 	} else if ok {
 		channel, ts, _ = strings.Cut(ref, " ")
 		return channel, ts, nil
 	}
-	comp, err := c.complaint(out.Case)
+	view, err := c.view(out.Case)
 	if err != nil {
 		return "", "", err
 	}
-	channel = c.channelFor(comp.Issuer)
+	channel = c.channelFor(view.IssuerID)
 	if channel == "" {
-		return "", "", fmt.Errorf("%w: no Slack channel for issuer %s", bot.ErrUndeliverable, comp.Issuer)
+		return "", "", fmt.Errorf("%w: no Slack channel for issuer %s", bot.ErrUndeliverable, view.IssuerID)
 	}
 	// A root posted by an attempt whose answer was lost is found by its
 	// outbox id, not posted again.
@@ -80,12 +79,11 @@ func (c *Client) thread(ctx context.Context, out dialog.Output) (channel, ts str
 		return "", "", err
 	}
 	if ts == "" {
-		view := c.cfg.View(comp)
 		err = c.callIn(ctx, "chat.postMessage", channel, func() (err error) {
 			_, ts, err = c.api.PostMessageContext(ctx, channel,
 				slack.MsgOptionText(escape(c.headerText(view)), false),
 				slack.MsgOptionBlocks(c.header(view)...),
-				slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataType, EventPayload: map[string]any{"outbox": out.ID, "case": comp.ID}}))
+				slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataType, EventPayload: map[string]any{"outbox": out.ID, "case": view.ID}}))
 			return err
 		})
 		if err != nil {
@@ -101,7 +99,7 @@ func (c *Client) thread(ctx context.Context, out dialog.Output) (channel, ts str
 // linkThread records a case's thread, both ways, in one transaction.
 func (c *Client) linkThread(caseID, channel, ts string) error {
 	thread := channel + " " + ts
-	return c.cfg.Store.PutRefs(store.Ref{Kind: refThread, Key: caseID, Value: thread}, store.Ref{Kind: refCase, Key: thread, Value: caseID})
+	return c.cfg.Refs.PutRefs(bot.Ref{Kind: refThread, Key: caseID, Value: thread}, bot.Ref{Kind: refCase, Key: thread, Value: caseID})
 }
 
 // post sends text to a channel or thread, tagged with its outbox id.
@@ -211,11 +209,10 @@ func (c *Client) attempted(id string) bool {
 // updateHeader rewrites the thread's root so status and remaining days are
 // always current.
 func (c *Client) updateHeader(ctx context.Context, caseID, channel, ts string) error {
-	comp, err := c.complaint(caseID)
+	view, err := c.view(caseID)
 	if err != nil {
 		return err
 	}
-	view := c.cfg.View(comp)
 	err = c.do("chat.update", func() error { // paced by redrawLater
 		_, _, _, err := c.api.UpdateMessageContext(ctx, channel, ts,
 			slack.MsgOptionText(escape(c.headerText(view)), false),
@@ -245,17 +242,13 @@ func (c *Client) markDelivered(ctx context.Context, receipt string) error {
 	return nil
 }
 
-func (c *Client) complaint(id string) (dialog.Complaint, error) {
-	var comp dialog.Complaint
-	err := c.cfg.Store.View(func(tx *store.Tx) error {
-		var err error
-		comp, err = tx.Complaint(id)
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return comp, fmt.Errorf("%w: case %s is gone", bot.ErrUndeliverable, id)
+// view is the case as its desk shows it now.
+func (c *Client) view(caseID string) (dialog.CaseView, error) {
+	v, err := c.cfg.View(caseID)
+	if errors.Is(err, bot.ErrNotFound) {
+		return v, fmt.Errorf("%w: case %s is gone", bot.ErrUndeliverable, caseID)
 	}
-	return comp, err
+	return v, err
 }
 
 // classify maps Slack's answers to what the relay should do.
@@ -337,11 +330,11 @@ func (c *Client) upload(ctx context.Context, channel, ts string, out dialog.Outp
 		return classify(err)
 	}
 	// Remember the copy, so an erasure can delete it from Slack too.
-	files, _, err := c.cfg.Store.Ref(refFiles, out.Case)
+	files, _, err := c.cfg.Refs.Ref(refFiles, out.Case)
 	if err != nil {
 		return err
 	}
-	return c.cfg.Store.PutRef(refFiles, out.Case, strings.TrimSpace(files+" "+file.ID))
+	return c.cfg.Refs.PutRef(refFiles, out.Case, strings.TrimSpace(files+" "+file.ID))
 }
 
 // redact rewrites every message Ombud posted in a case's thread, which may
@@ -373,7 +366,7 @@ func (c *Client) redact(ctx context.Context, channel, ts, caseID, lang string) e
 // deleteFiles removes the consumer's files Ombud copied into a case's
 // thread.
 func (c *Client) deleteFiles(ctx context.Context, caseID string) error {
-	files, _, err := c.cfg.Store.Ref(refFiles, caseID)
+	files, _, err := c.cfg.Refs.Ref(refFiles, caseID)
 	if err != nil {
 		return err
 	}
@@ -382,7 +375,7 @@ func (c *Client) deleteFiles(ctx context.Context, caseID string) error {
 			return classify(err)
 		}
 	}
-	return c.cfg.Store.PutRef(refFiles, caseID, "")
+	return c.cfg.Refs.PutRef(refFiles, caseID, "")
 }
 
 // PostOps posts an operational message, such as a refused policy reload,

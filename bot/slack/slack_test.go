@@ -61,9 +61,10 @@ func TestClassify(t *testing.T) {
 }
 
 type desk struct {
-	c    *Client
-	fake *slacktest.Server
-	st   *store.Store
+	c      *Client
+	engine *dialog.Engine
+	fake   *slacktest.Server
+	st     *store.Store
 }
 
 func newDesk(t *testing.T) desk {
@@ -85,7 +86,11 @@ func newDesk(t *testing.T) desk {
 	}
 	engine := &dialog.Engine{Policies: func() *policies.Set { return set }, Catalog: catalog}
 	c, err := New(Config{Token: "xoxb-unit", APIURL: fake.APIURL(), SigningSecret: "shh", DefaultDesk: Desk{Channel: "C1"},
-		Store: st, Catalog: catalog, View: func(comp dialog.Complaint) dialog.CaseView { return engine.CaseView(comp, time.Now()) },
+		Inbox: st, Refs: st, Catalog: catalog, View: func(id string) (dialog.CaseView, error) {
+			var comp dialog.Complaint
+			err := st.View(func(tx bot.Tx) (err error) { comp, err = tx.Complaint(id); return err })
+			return engine.CaseView(comp, time.Now()), err
+		},
 		ChannelRate: 100, TierScale: 100, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -99,10 +104,10 @@ func newDesk(t *testing.T) desk {
 	comp := dialog.Complaint{ID: "AXSE-2026-00007", Issuer: "amex-se", Status: dialog.CaseSubmitted, Lang: "sv",
 		ReceivedAt: received, ReceivedDate: policies.Date{Year: 2026, Month: 12, Day: 18}, Channel: "telegram", Chat: "1",
 		Answers: []dialog.FiledAnswer{{Question: "Vad hände?", Display: "<!here> dubbel debitering"}}}
-	if err := st.Update(func(tx *store.Tx) error { return tx.PutComplaint(comp) }); err != nil {
+	if err := st.Update(func(tx bot.Tx) error { return tx.PutComplaint(comp) }); err != nil {
 		t.Fatal(err)
 	}
-	return desk{c, fake, st}
+	return desk{c, engine, fake, st}
 }
 
 func TestSendOpensThreadThenPostsInIt(t *testing.T) {
@@ -232,7 +237,7 @@ func TestHeaderButtonsFollowTheStatus(t *testing.T) {
 		dialog.CaseDecided:  {"ombud_close", "ombud_reopen"},
 		dialog.CaseClosed:   {"ombud_reopen"},
 	} {
-		blocks := d.c.header(d.c.cfg.View(dialog.Complaint{ID: "X-1", Issuer: "amex-se", Status: status}))
+		blocks := d.c.header(d.engine.CaseView(dialog.Complaint{ID: "X-1", Issuer: "amex-se", Status: status}, time.Now()))
 		var ids []string
 		for _, b := range blocks {
 			if a, ok := b.(*slack.ActionBlock); ok {

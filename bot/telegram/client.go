@@ -23,7 +23,7 @@ import (
 	"github.com/go-telegram/bot/models"
 	"golang.org/x/time/rate"
 
-	"ombud/store"
+	"ombud/bot"
 )
 
 // Channel is the consumer channel name of Telegram conversations.
@@ -43,7 +43,7 @@ type Config struct {
 	Token  string
 	APIURL string // DefaultAPIURL if empty; a self-hosted Bot API server or a test fake otherwise
 	Log    *slog.Logger
-	Store  *store.Store
+	Store  bot.Inbox
 	// Wake is called after inputs are queued, so the service handles them
 	// at once.
 	Wake func()

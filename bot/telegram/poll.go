@@ -15,8 +15,8 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"ombud/bot"
 	"ombud/dialog"
-	"ombud/store"
 )
 
 // cursorName is where the getUpdates offset is kept in the store.
@@ -90,7 +90,7 @@ func (c *Client) Poll(ctx context.Context) error {
 			continue
 		}
 		next, err := c.ingest(ctx, updates)
-		if errors.Is(err, store.ErrDiskFull) {
+		if errors.Is(err, bot.ErrDiskFull) {
 			// Not stored, so not confirmed: Telegram keeps them (for a
 			// day) and the old offset fetches them again once there is
 			// space. The store has said so already.
@@ -121,7 +121,7 @@ func (c *Client) ingest(ctx context.Context, updates []models.Update) (int64, er
 			inputs = append(inputs, in)
 		}
 	}
-	if _, err := c.cfg.Store.Enqueue(&store.Cursor{Name: cursorName, Value: next}, inputs...); err != nil {
+	if _, err := c.cfg.Store.Enqueue(&bot.Cursor{Name: cursorName, Value: next}, inputs...); err != nil {
 		return 0, err
 	}
 	c.cfg.Wake()

@@ -336,7 +336,7 @@ func TestStaleOffsetIsNotTrusted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Enqueue(&store.Cursor{Name: cursorName, Value: 1000}); err != nil {
+	if _, err := st.Enqueue(&bot.Cursor{Name: cursorName, Value: 1000}); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()

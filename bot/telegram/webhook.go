@@ -12,7 +12,7 @@ import (
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
-	"ombud/store"
+	"ombud/bot"
 )
 
 // maxUpdateBytes bounds a webhook body; real updates are a few kilobytes.
@@ -61,7 +61,7 @@ func (c *Client) WebhookHandler(secret string) http.Handler {
 			return
 		}
 		if _, err := c.ingest(r.Context(), []models.Update{u}); err != nil {
-			if !errors.Is(err, store.ErrDiskFull) { // said once by the store
+			if !errors.Is(err, bot.ErrDiskFull) { // said once by the store
 				c.log.Error("telegram webhook update not stored; Telegram will redeliver", "err", err, "update", u.ID)
 			}
 			http.Error(w, "try again", http.StatusServiceUnavailable)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"ombud/bot"
 	"ombud/dialog"
 	"ombud/policies"
 	"ombud/store"
@@ -185,7 +186,7 @@ func assertFiledAnswers(t *testing.T, dir, id string, n int) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	err = st.View(func(tx *store.Tx) error {
+	err = st.View(func(tx bot.Tx) error {
 		c, err := tx.Complaint(id)
 		if err != nil {
 			return err
@@ -378,7 +379,7 @@ func TestChatNumbersAnswerOnlyTheOptionsShown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	st.View(func(tx *store.Tx) error {
+	st.View(func(tx bot.Tx) error {
 		s, err := tx.Session(dialog.SessionKey("console", "local"))
 		if err != nil || s.Answers["full_name"].Value != "Anna Andersson" || s.Answers["topic"].Value != "terms" {
 			t.Errorf("answers %+v, %v", s.Answers, err)
@@ -403,7 +404,7 @@ func TestChatIssuerFlagStartsANewComplaint(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	st.View(func(tx *store.Tx) error {
+	st.View(func(tx bot.Tx) error {
 		c, err := tx.Complaint("AXSE-2026-00001")
 		for _, e := range c.History {
 			if e.Kind == "consumer" {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"ombud/bot"
 	"ombud/bot/slack/slacktest"
 	"ombud/dialog"
 	"ombud/store"
@@ -102,7 +103,7 @@ func TestMyDataAndDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	st.View(func(tx *store.Tx) error {
+	st.View(func(tx bot.Tx) error {
 		c, err := tx.Complaint(caseID)
 		if err != nil || !c.Erased || c.Chat != "" || c.ReceivedDate.IsZero() || len(c.Deadlines) == 0 {
 			t.Errorf("register row after erasure: %+v %v", c, err)

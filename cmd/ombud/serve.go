@@ -238,8 +238,8 @@ func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) err
 		desk, err = slackdesk.New(slackdesk.Config{
 			Token: cfg.SlackToken, APIURL: cfg.SlackAPI, SigningSecret: cfg.SlackSigningSecret,
 			Desks: cfg.SlackDesks, DefaultDesk: cfg.SlackDesk, Catalog: catalog,
-			View:  func(c dialog.Complaint) dialog.CaseView { return engine.CaseView(c, env.Now()) },
-			Store: st, Now: env.Now, Log: log, Wake: svc.Wake, HeaderEvery: cfg.SlackHeaderEvery,
+			View:  caseViews(st, engine, env.Now),
+			Inbox: st, Refs: st, Now: env.Now, Log: log, Wake: svc.Wake, HeaderEvery: cfg.SlackHeaderEvery,
 			Files: func(ctx context.Context, channel, fileID string) (io.ReadCloser, int64, error) {
 				if channel != telegram.Channel {
 					return nil, 0, fmt.Errorf("%w: no files from channel %q", bot.ErrUndeliverable, channel)
@@ -430,6 +430,21 @@ const (
 	diskFullLook     = 2 * time.Second
 	diskFullReminder = 5 * time.Minute
 )
+
+// caseViews reads a case and shows it as its desk does.
+func caseViews(st bot.Store, engine *dialog.Engine, now func() time.Time) func(string) (dialog.CaseView, error) {
+	return func(caseID string) (dialog.CaseView, error) {
+		var c dialog.Complaint
+		err := st.View(func(tx bot.Tx) (err error) {
+			c, err = tx.Complaint(caseID)
+			return err
+		})
+		if err != nil {
+			return dialog.CaseView{}, err
+		}
+		return engine.CaseView(c, now()), nil
+	}
+}
 
 // logDesk stands in for the agents' desk until Slack is configured: agent
 // messages are logged, never silently dropped.

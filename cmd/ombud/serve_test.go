@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"ombud/bot"
 	"ombud/bot/telegram/telegramtest"
 	"ombud/dialog"
 	"ombud/policies"
@@ -453,7 +454,7 @@ func TestServeKilledInABurst(t *testing.T) {
 	repeats := 0
 	for i := range chats {
 		var s dialog.Session
-		if err := st.View(func(tx *store.Tx) error {
+		if err := st.View(func(tx bot.Tx) error {
 			var err error
 			s, err = tx.Session(dialog.SessionKey("telegram", fmt.Sprint(chatID(i))))
 			return err
