@@ -55,6 +55,7 @@ func (s *Service) Run(ctx context.Context, opts RunOptions) error {
 	go func() { defer wg.Done(); s.runTimers(ctx, opts) }()
 	go func() { defer wg.Done(); s.runPurges(ctx, opts) }()
 	wg.Wait()
+	s.typing.Wait()
 	s.sending.Wait() // sends cut short by the stop stay queued for the next start
 
 	flush, cancel := context.WithTimeout(context.Background(), opts.FlushTimeout)
@@ -384,6 +385,7 @@ func (s *Service) showTyping(ctx context.Context, in dialog.Input) {
 		return
 	}
 	if t, ok := s.Consumers[in.Channel].(Typist); ok {
-		go t.Typing(context.WithoutCancel(ctx), in.Chat)
+		// Beside the turn, not before it; Run waits for it on a stop.
+		s.typing.Go(func() { t.Typing(ctx, in.Chat) })
 	}
 }

@@ -40,6 +40,7 @@ type Service struct {
 	sendMu   sync.Mutex
 	inFlight map[string]bool // destinations with a send running
 	sending  sync.WaitGroup
+	typing   sync.WaitGroup // "typing…" shown beside turns
 
 	wakeOnce                         sync.Once
 	wakeInbox, wakeRelay, wakeTimers chan struct{}

@@ -261,25 +261,31 @@ func classify(err error) error {
 	if errors.As(err, &status) && status.Code == 429 {
 		return &bot.RetryAfterError{Wait: 30 * time.Second, Err: err}
 	}
-	for _, permanent := range []string{"channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "account_inactive", "token_revoked", "message_not_found"} {
-		if strings.Contains(err.Error(), permanent) {
-			return fmt.Errorf("%w: %v", bot.ErrUndeliverable, err)
-		}
-	}
 	// Slack's own refusals (ok: false) do not change by trying again,
 	// except the few that mean Slack itself is in trouble: a refused call
 	// is dropped with a warning, never retried in a loop.
+	switch code := slackError(err); code {
+	case "":
+		return err // the network, or a 5xx: try again
+	case "channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "account_inactive", "token_revoked", "message_not_found":
+		return fmt.Errorf("%w: %w", bot.ErrUndeliverable, err)
+	case "ratelimited":
+		return &bot.RetryAfterError{Wait: 30 * time.Second, Err: err}
+	case "internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_added_to_org":
+		return err
+	default:
+		return fmt.Errorf("%w: %w", bot.ErrRejected, err)
+	}
+}
+
+// slackError is the error code of Slack's ok:false answer in err, such as
+// "channel_not_found"; "" if err is not one.
+func slackError(err error) string {
 	var refused slack.SlackErrorResponse
 	if errors.As(err, &refused) {
-		switch refused.Err {
-		case "ratelimited":
-			return &bot.RetryAfterError{Wait: 30 * time.Second, Err: err}
-		case "internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_added_to_org":
-			return err
-		}
-		return fmt.Errorf("%w: %v", bot.ErrRejected, err)
+		return refused.Err
 	}
-	return err
+	return ""
 }
 
 // done reports whether a Slack error means the call's work is already
@@ -289,10 +295,9 @@ func done(err error) bool {
 	if err == nil {
 		return true
 	}
-	for _, already := range []string{"already_reacted", "no_reaction", "message_not_found", "cant_update_message", "file_not_found", "file_deleted"} {
-		if strings.Contains(err.Error(), already) {
-			return true
-		}
+	switch slackError(err) {
+	case "already_reacted", "no_reaction", "message_not_found", "cant_update_message", "file_not_found", "file_deleted":
+		return true
 	}
 	return false
 }

@@ -52,11 +52,23 @@ func TestClassify(t *testing.T) {
 	if err := classify(&slack.RateLimitedError{RetryAfter: 7 * time.Second}); !errors.As(err, &retry) || retry.Wait != 7*time.Second {
 		t.Errorf("rate limited: %v", err)
 	}
-	if err := classify(errors.New("channel_not_found")); !errors.Is(err, bot.ErrUndeliverable) {
-		t.Errorf("channel_not_found: %v", err)
+	wrapped := fmt.Errorf("post: %w", slack.SlackErrorResponse{Err: "channel_not_found"})
+	if err := classify(wrapped); !errors.Is(err, bot.ErrUndeliverable) || !errors.As(err, new(slack.SlackErrorResponse)) {
+		t.Errorf("channel_not_found: %v, want undeliverable with Slack's answer kept", err)
 	}
-	if err := classify(errors.New("internal_error")); errors.Is(err, bot.ErrUndeliverable) || errors.As(err, &retry) {
+	if err := classify(slack.SlackErrorResponse{Err: "internal_error"}); errors.Is(err, bot.ErrUndeliverable) || errors.Is(err, bot.ErrRejected) || errors.As(err, &retry) {
 		t.Errorf("a transient error was made permanent: %v", err)
+	}
+	if err := classify(slack.SlackErrorResponse{Err: "invalid_blocks"}); !errors.Is(err, bot.ErrRejected) {
+		t.Errorf("a refusal is retried: %v", err)
+	}
+	// Only Slack's own answer counts: a network error that happens to
+	// mention a code is tried again.
+	if err := classify(errors.New("dial tcp: lookup channel_not_found.example: no such host")); errors.Is(err, bot.ErrUndeliverable) || errors.Is(err, bot.ErrRejected) {
+		t.Errorf("a network error was taken for Slack's refusal: %v", err)
+	}
+	if !done(fmt.Errorf("react: %w", slack.SlackErrorResponse{Err: "already_reacted"})) || done(errors.New("already_reacted")) {
+		t.Error("done must read Slack's answer, not the text of any error")
 	}
 }
 

@@ -22,7 +22,15 @@ func (c *Client) RunSocketMode(ctx context.Context, appToken string) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			// Wait for the connection to close. Events it still hands
+			// over are not acknowledged, so Slack sends them again.
+			for {
+				select {
+				case <-errs:
+					return nil
+				case <-sm.Events:
+				}
+			}
 		case err := <-errs:
 			if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 				return nil

@@ -70,6 +70,12 @@ type Client struct {
 	mu          sync.Mutex
 	chats       map[int64]*chatPace
 	pausedUntil time.Time // a 429 stops every send of the bot until then
+
+	// life ends with Close; the best-effort calls made on the side
+	// (callback answers) run under it and are counted in background.
+	life       context.Context
+	end        context.CancelFunc
+	background sync.WaitGroup
 }
 
 // chatPace paces one chat; idle ones are forgotten, so an idle chat costs
@@ -117,13 +123,20 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("telegram: %s", redact(err.Error(), cfg.Token))
 	}
+	life, end := context.WithCancel(context.Background())
 	return &Client{
-		cfg: cfg, api: api, http: httpClient, log: cfg.Log,
+		cfg: cfg, api: api, http: httpClient, log: cfg.Log, life: life, end: end,
 		// No burst: the overall limit must hold in every second, not only
 		// on average, so sends are spread evenly.
 		global: rate.NewLimiter(rate.Limit(cfg.GlobalRate), 1),
 		chats:  map[int64]*chatPace{},
 	}, nil
+}
+
+// Close stops the calls the client makes on the side and waits for them.
+func (c *Client) Close() {
+	c.end()
+	c.background.Wait()
 }
 
 // Check asks Telegram who the bot is, so a wrong token fails at start with
@@ -136,7 +149,7 @@ func (c *Client) Check(ctx context.Context) (*models.User, error) {
 		return nil, errors.New("telegram: the bot token was refused (401); check TELEGRAM_BOT_TOKEN")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("telegram: getMe: %s", redact(err.Error(), c.cfg.Token))
+		return nil, fmt.Errorf("telegram: getMe: %w", c.redacted(err))
 	}
 	return me, nil
 }
@@ -147,4 +160,23 @@ func redact(s, token string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, token, "***")
+}
+
+// redactedError is an error with the bot token taken out of its text. It
+// keeps the error it came from, so errors.Is and errors.As still see what
+// Telegram answered; only its text is ever shown.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redacted is err without the bot token in its text; nil stays nil.
+func (c *Client) redacted(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &redactedError{msg: redact(err.Error(), c.cfg.Token), err: err}
 }

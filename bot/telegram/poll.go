@@ -89,7 +89,7 @@ func (c *Client) Poll(ctx context.Context) error {
 		if len(updates) == 0 {
 			continue
 		}
-		next, err := c.ingest(ctx, updates)
+		next, err := c.ingest(updates)
 		if errors.Is(err, bot.ErrDiskFull) {
 			// Not stored, so not confirmed: Telegram keeps them (for a
 			// day) and the old offset fetches them again once there is
@@ -111,7 +111,7 @@ func (c *Client) Poll(ctx context.Context) error {
 
 // ingest makes a page of updates durable with the offset after it, answers
 // button presses and wakes the service. It returns the new offset.
-func (c *Client) ingest(ctx context.Context, updates []models.Update) (int64, error) {
+func (c *Client) ingest(updates []models.Update) (int64, error) {
 	now := time.Now()
 	var inputs []dialog.Input
 	next := int64(0)
@@ -125,26 +125,28 @@ func (c *Client) ingest(ctx context.Context, updates []models.Update) (int64, er
 		return 0, err
 	}
 	c.cfg.Wake()
-	c.answerCallbacks(ctx, updates)
+	c.answerCallbacks(updates)
 	return next, nil
 }
 
 // answerCallbacks stops the spinner on pressed buttons at once; the reply
 // itself follows through the outbox. It is best effort: a lost answer only
 // leaves a spinner, never a lost input.
-func (c *Client) answerCallbacks(ctx context.Context, updates []models.Update) {
+func (c *Client) answerCallbacks(updates []models.Update) {
 	for _, u := range updates {
 		if q := u.CallbackQuery; q != nil {
 			if c.paused() {
 				continue // under a 429 pause the spinner waits; the reply still comes
 			}
-			go func(id string) {
-				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			// On the side, under the client's life rather than the
+			// caller's: a webhook request ends before the answer is sent.
+			c.background.Go(func() {
+				ctx, cancel := context.WithTimeout(c.life, 5*time.Second)
 				defer cancel()
-				if _, err := c.api.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id}); err != nil {
-					c.log.Warn("telegram answerCallbackQuery", "err", redact(err.Error(), c.cfg.Token))
+				if _, err := c.api.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: q.ID}); err != nil && c.life.Err() == nil {
+					c.log.Warn("telegram answerCallbackQuery", "err", c.redacted(err))
 				}
-			}(q.ID)
+			})
 		}
 	}
 }
@@ -165,7 +167,7 @@ func (c *Client) getUpdates(ctx context.Context, offset int64) ([]models.Update,
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, errors.New(redact(err.Error(), c.cfg.Token))
+		return nil, c.redacted(err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))

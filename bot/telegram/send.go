@@ -84,20 +84,21 @@ func (c *Client) sendText(ctx context.Context, chatID int64, text string, button
 // classify maps Telegram's answers to what the relay should do.
 func (c *Client) classify(err error) error {
 	var tooMany *tgbot.TooManyRequestsError
-	msg := redact(err.Error(), c.cfg.Token)
+	err = c.redacted(err)
 	switch {
 	case errors.As(err, &tooMany):
 		wait := time.Duration(max(tooMany.RetryAfter, 1)) * time.Second
 		c.pauseAll(wait)
-		return &bot.RetryAfterError{Wait: wait, Err: errors.New(msg)}
+		return &bot.RetryAfterError{Wait: wait, Err: err}
 	case errors.Is(err, tgbot.ErrorForbidden):
-		return fmt.Errorf("%w: %s", bot.ErrUndeliverable, msg) // blocked by the user, or kicked
-	case errors.Is(err, tgbot.ErrorBadRequest) && strings.Contains(strings.ToLower(msg), "chat not found"):
-		return fmt.Errorf("%w: %s", bot.ErrUndeliverable, msg)
+		return fmt.Errorf("%w: %w", bot.ErrUndeliverable, err) // blocked by the user, or kicked
+	case errors.Is(err, tgbot.ErrorBadRequest) && strings.Contains(strings.ToLower(err.Error()), "chat not found"):
+		// Telegram tells this 400 apart from the others only in words.
+		return fmt.Errorf("%w: %w", bot.ErrUndeliverable, err)
 	case errors.Is(err, tgbot.ErrorBadRequest):
-		return fmt.Errorf("%w: %s", bot.ErrRejected, msg) // e.g. BUTTON_DATA_INVALID
+		return fmt.Errorf("%w: %w", bot.ErrRejected, err) // e.g. BUTTON_DATA_INVALID
 	}
-	return errors.New(msg)
+	return err
 }
 
 // pauseAll stops every send of the bot until wait has passed: Telegram's
@@ -241,7 +242,7 @@ func (c *Client) SetCommands(ctx context.Context, catalog *locales.Catalog) erro
 			cmds = append(cmds, models.BotCommand{Command: n, Description: pr.Text("command."+n, nil)})
 		}
 		if _, err := c.api.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: cmds, LanguageCode: lang}); err != nil {
-			return fmt.Errorf("telegram: setMyCommands %q: %s", lang, redact(err.Error(), c.cfg.Token))
+			return fmt.Errorf("telegram: setMyCommands %q: %w", lang, c.redacted(err))
 		}
 	}
 	return nil
@@ -264,10 +265,10 @@ func (c *Client) Typing(ctx context.Context, chat string) {
 func (c *Client) Download(ctx context.Context, fileID string) (io.ReadCloser, int64, error) {
 	f, err := c.api.GetFile(ctx, &tgbot.GetFileParams{FileID: fileID})
 	if errors.Is(err, tgbot.ErrorBadRequest) {
-		return nil, 0, fmt.Errorf("%w: telegram file %s: %s", bot.ErrUndeliverable, fileID, redact(err.Error(), c.cfg.Token))
+		return nil, 0, fmt.Errorf("%w: telegram file %s: %w", bot.ErrUndeliverable, fileID, c.redacted(err))
 	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("telegram: getFile: %s", redact(err.Error(), c.cfg.Token))
+		return nil, 0, fmt.Errorf("telegram: getFile: %w", c.redacted(err))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.APIURL+"/file/bot"+c.cfg.Token+"/"+f.FilePath, nil)
 	if err != nil {
@@ -275,7 +276,7 @@ func (c *Client) Download(ctx context.Context, fileID string) (io.ReadCloser, in
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, 0, errors.New(redact(err.Error(), c.cfg.Token))
+		return nil, 0, c.redacted(err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()

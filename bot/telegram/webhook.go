@@ -25,7 +25,7 @@ func (c *Client) SetWebhook(ctx context.Context, url, secret string) error {
 		AllowedUpdates: []string{"message", "edited_message", "callback_query"},
 	})
 	if err != nil {
-		return fmt.Errorf("telegram: setWebhook: %s", redact(err.Error(), c.cfg.Token))
+		return fmt.Errorf("telegram: setWebhook: %w", c.redacted(err))
 	}
 	return nil
 }
@@ -60,7 +60,7 @@ func (c *Client) WebhookHandler(secret string) http.Handler {
 			http.Error(w, "malformed update", http.StatusBadRequest)
 			return
 		}
-		if _, err := c.ingest(r.Context(), []models.Update{u}); err != nil {
+		if _, err := c.ingest([]models.Update{u}); err != nil {
 			if !errors.Is(err, bot.ErrDiskFull) { // said once by the store
 				c.log.Error("telegram webhook update not stored; Telegram will redeliver", "err", err, "update", u.ID)
 			}

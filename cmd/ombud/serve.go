@@ -230,6 +230,7 @@ func serve(ctx context.Context, env *Env, cfg serveConfig, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
+	defer tg.Close()
 	svc.Consumers = map[string]bot.Sender{telegram.Channel: tg}
 	observed := metrics.New(st)
 	svc.Observe = observed
