@@ -4,12 +4,10 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"hash/fnv"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"ombud/dialog"
@@ -17,9 +15,6 @@ import (
 
 // RunOptions tunes a running service.
 type RunOptions struct {
-	// Workers handle inputs in parallel, each conversation always on the
-	// same worker so its inputs stay in order; 0 means 8.
-	Workers int
 	// Senders is how many destinations are sent to at once; 0 means 64.
 	// A sender waits out its destination's pace, so there are many.
 	Senders int
@@ -35,9 +30,6 @@ type RunOptions struct {
 // (bounded by FlushTimeout) and returns. Adapters call Wake after queueing
 // inputs.
 func (s *Service) Run(ctx context.Context, opts RunOptions) error {
-	if opts.Workers <= 0 {
-		opts.Workers = 8
-	}
 	if opts.Senders <= 0 {
 		opts.Senders = 64
 	}
@@ -107,8 +99,7 @@ func wait(ctx context.Context, wake <-chan struct{}, d time.Duration) bool {
 	return true
 }
 
-// runInbox hands pending inputs to workers by conversation, waits for the
-// batch and looks again. A turn in flight when ctx ends still completes:
+// runInbox handles a batch of pending inputs, then looks again. A turn in flight when ctx ends still completes:
 // handle does not take ctx into the store transaction.
 func (s *Service) runInbox(ctx context.Context, opts RunOptions) {
 	for {
@@ -117,7 +108,7 @@ func (s *Service) runInbox(ctx context.Context, opts RunOptions) {
 			s.Log.Error("read inbox", "err", err)
 		}
 		if len(items) > 0 {
-			failed := s.handleBatch(ctx, items, opts.Workers)
+			failed := s.handleBatch(ctx, items)
 			s.wakeOne(s.wakeRelay)
 			s.wakeOne(s.wakeTimers)
 			if ctx.Err() != nil {
@@ -135,46 +126,36 @@ func (s *Service) runInbox(ctx context.Context, opts RunOptions) {
 	}
 }
 
-// handleBatch handles items on workers by conversation and reports whether
-// any turn could not be saved. A conversation whose turn failed is skipped
-// for the rest of the batch, so its order holds; the others go on.
-func (s *Service) handleBatch(ctx context.Context, items []InboxItem, workers int) bool {
-	queues := make([][]InboxItem, workers)
+// handleBatch handles items one after another, each conversation's in the
+// order its platform numbered them, and reports whether any turn could not
+// be saved. A conversation whose turn failed is skipped for the rest of the
+// batch, so its order holds; the others go on.
+//
+// Turns run one at a time, and not for want of trying: a turn is one store
+// transaction, and the store lets one writer in at a time, so a pool of
+// workers only queued on its lock. This is the one place turns are run:
+// committing several conversations' turns together belongs here.
+func (s *Service) handleBatch(ctx context.Context, items []InboxItem) bool {
+	stuck := map[string]bool{}
+	failed := false
 	for _, item := range inSentOrder(items) {
-		w := int(conversationHash(item.Input) % uint32(workers))
-		queues[w] = append(queues[w], item)
-	}
-	var wg sync.WaitGroup
-	var failed atomic.Bool
-	for _, q := range queues {
-		if len(q) == 0 {
+		if ctx.Err() != nil {
+			return failed // stopping: the rest stays in the inbox for the next start
+		}
+		conv := conversationOf(item.Input)
+		if stuck[conv] {
 			continue
 		}
-		wg.Add(1)
-		go func(q []InboxItem) {
-			defer wg.Done()
-			stuck := map[uint32]bool{}
-			for _, item := range q {
-				if ctx.Err() != nil {
-					return // stopping: the rest stays in the inbox for the next start
-				}
-				conv := conversationHash(item.Input)
-				if stuck[conv] {
-					continue
-				}
-				s.showTyping(ctx, item.Input)
-				if err := s.handle(ctx, item); err != nil {
-					if !errors.Is(err, ErrDiskFull) { // the store says that once, not per turn
-						s.Log.Error("turn not saved; the input stays in the inbox", "err", err, "chat", item.Input.Chat, "case", item.Input.Case)
-					}
-					stuck[conv] = true
-					failed.Store(true)
-				}
+		s.showTyping(ctx, item.Input)
+		if err := s.handle(ctx, item); err != nil {
+			if !errors.Is(err, ErrDiskFull) { // the store says that once, not per turn
+				s.Log.Error("turn not saved; the input stays in the inbox", "err", err, "chat", item.Input.Chat, "case", item.Input.Case)
 			}
-		}(q)
+			stuck[conv] = true
+			failed = true
+		}
 	}
-	wg.Wait()
-	return failed.Load()
+	return failed
 }
 
 // inSentOrder puts each conversation's platform updates in the order the
@@ -182,11 +163,11 @@ func (s *Service) handleBatch(ctx context.Context, items []InboxItem, workers in
 // Telegram delivers a chat's updates to a webhook over several connections
 // at once. Other inputs keep their places.
 func inSentOrder(items []InboxItem) []InboxItem {
-	slots := map[uint32][]int{}
+	slots := map[string][]int{}
 	for i, item := range items {
 		if _, ok := updateNumber(item.Input); ok {
-			h := conversationHash(item.Input)
-			slots[h] = append(slots[h], i)
+			conv := conversationOf(item.Input)
+			slots[conv] = append(slots[conv], i)
 		}
 	}
 	out := slices.Clone(items)
@@ -220,16 +201,14 @@ func updateNumber(in dialog.Input) (int64, bool) {
 	return v, err == nil
 }
 
-// conversationHash places a conversation on a worker: consumer inputs by
-// chat, agent and timer inputs by case.
-func conversationHash(in dialog.Input) uint32 {
-	h := fnv.New32a()
+// conversationOf names the conversation an input belongs to, whose turns
+// keep their order: a consumer's chat, or for agent and timer inputs their
+// case.
+func conversationOf(in dialog.Input) string {
 	if in.Case != "" && (in.Kind == dialog.InputAgent || in.Kind == dialog.InputTimer) {
-		h.Write([]byte("case:" + in.Case))
-	} else {
-		h.Write([]byte(in.Channel + ":" + in.Chat))
+		return "case:" + in.Case
 	}
-	return h.Sum32()
+	return in.Channel + ":" + in.Chat
 }
 
 // runRelay sends the outbox: the oldest entry of every destination at

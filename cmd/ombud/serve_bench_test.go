@@ -32,8 +32,7 @@ func BenchmarkServe(b *testing.B) {
 // benchServe files complaints from chats; rate 0 means as fast as the
 // server answers. Each chat does the steps before the policy's fields.
 func benchServe(b *testing.B, chats int, rate float64) {
-	steps := []step{{text: "/start amex-se"}, {press: "go"}, {press: "yes"}, {text: "2026-11-02"}, {press: "prior:rejected"},
-		{press: "choice:charge"}, {text: "I was charged twice for the same hotel night in November."}}
+	steps := tgScript(b, "amex-se")[:7] // up to the policy's first two questions
 	for range b.N {
 		tg := telegramtest.New(testToken)
 		replies := make([]chan time.Time, chats)

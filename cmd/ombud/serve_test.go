@@ -39,7 +39,7 @@ type step struct{ text, press, doc string }
 const longAnswer = "I was charged twice for the same purchase in November."
 
 // tgScript files a complaint with issuer through buttons and answers.
-func tgScript(t *testing.T, issuer string) []step {
+func tgScript(t testing.TB, issuer string) []step {
 	t.Helper()
 	set, err := policies.Load(policies.Bundled(), policies.BundledDir)
 	if err != nil {
