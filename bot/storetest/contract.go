@@ -65,574 +65,516 @@ func Run(t *testing.T, o Opener) {
 		}
 		return s, clock, reopen
 	}
-	const testTTL = TTL
-
-	t.Run("SessionRoundTrip", func(t *testing.T) {
-		s, _, _ := start(t)
-		want := testSession("telegram", "42")
-		mustUpdate(t, s, func(tx bot.Tx) error { return tx.PutSession("telegram:42", want) })
-		var got dialog.Session
-		mustView(t, s, func(tx bot.Tx) (err error) {
-			got, err = tx.Session("telegram:42")
-			return err
-		})
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("Session = %+v\nwant %+v", got, want)
-		}
-	})
-
-	t.Run("ComplaintRoundTrip", func(t *testing.T) {
-		s, _, _ := start(t)
-		want := testComplaint("AXSE-2026-000001", "charged twice")
-		mustUpdate(t, s, func(tx bot.Tx) error { return tx.PutComplaint(want) })
-		var got dialog.Complaint
-		mustView(t, s, func(tx bot.Tx) (err error) {
-			got, err = tx.Complaint(want.ID)
-			return err
-		})
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("Complaint = %+v\nwant %+v", got, want)
-		}
-	})
-
-	t.Run("NotFound", func(t *testing.T) {
-		s, _, _ := start(t)
-		mustUpdate(t, s, func(tx bot.Tx) error {
-			if err := tx.PutSession("console:1", testSession("console", "1")); err != nil {
-				return err
-			}
-			return tx.DeleteSession("console:1")
-		})
-		tests := []struct {
-			name string
-			read func(tx bot.Tx) error
-		}{
-			{"missing session", func(tx bot.Tx) error { _, err := tx.Session("telegram:404"); return err }},
-			{"deleted session", func(tx bot.Tx) error { _, err := tx.Session("console:1"); return err }},
-			{"missing complaint", func(tx bot.Tx) error { _, err := tx.Complaint("AXSE-2026-404"); return err }},
-		}
-		for _, tt := range tests {
-			err := s.View(tt.read)
-			if !errors.Is(err, bot.ErrNotFound) {
-				t.Errorf("%s: err = %v, want bot.ErrNotFound", tt.name, err)
-			}
-		}
-	})
-
-	t.Run("ViewIsReadOnly", func(t *testing.T) {
-		s, _, _ := start(t)
-		err := s.View(func(tx bot.Tx) error { return tx.PutSession("console:1", testSession("console", "1")) })
-		if err == nil {
-			t.Fatal("PutSession in View: no error")
-		}
-		err = s.View(func(tx bot.Tx) error { _, err := tx.Session("console:1"); return err })
-		if !errors.Is(err, bot.ErrNotFound) {
-			t.Errorf("session after View write: err = %v, want bot.ErrNotFound", err)
-		}
-	})
-
-	t.Run("CaseNumbers", func(t *testing.T) {
-		s, _, reopen := start(t)
-		steps := []struct {
-			prefix string
-			year   int
-			want   int
-		}{
-			{"AXSE", 2026, 1},
-			{"AXSE", 2026, 2},
-			{"AXDK", 2026, 1},
-			{"AXSE", 2027, 1},
-			{"AXSE", 2026, 3},
-			{"AXDK", 2026, 2},
-		}
-		for _, st := range steps {
-			if got := mustCaseNumber(t, s, st.prefix, st.year); got != st.want {
-				t.Errorf("NextCaseNumber(%s, %d) = %d, want %d", st.prefix, st.year, got, st.want)
-			}
-		}
-		if reopen == nil {
-			return
-		}
-		s = reopen()
-		if got, want := mustCaseNumber(t, s, "AXSE", 2026), 4; got != want {
-			t.Errorf("after reopen NextCaseNumber(AXSE, 2026) = %d, want %d", got, want)
-		}
-	})
-
-	t.Run("EnqueueOrder", func(t *testing.T) {
-		s, _, _ := start(t)
-		mustEnqueue(t, s, nil, 3, msg("tg:1", "a"), msg("tg:2", "b"), msg("tg:3", "c"))
-		mustEnqueue(t, s, nil, 2, msg("tg:4", "d"), msg("tg:5", "e"))
-		if got, want := pendingTexts(t, s, 0), []string{"a", "b", "c", "d", "e"}; !slices.Equal(got, want) {
-			t.Errorf("Pending(0) = %q, want %q", got, want)
-		}
-		if got, want := pendingTexts(t, s, 2), []string{"a", "b"}; !slices.Equal(got, want) {
-			t.Errorf("Pending(2) = %q, want %q", got, want)
-		}
-		items, err := s.Pending(0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := 1; i < len(items); i++ {
-			if items[i].Seq <= items[i-1].Seq {
-				t.Errorf("Seq %d after %d: not increasing", items[i].Seq, items[i-1].Seq)
-			}
-		}
-	})
-
-	t.Run("EnqueueDedupe", func(t *testing.T) {
-		s, clock, _ := start(t)
-		steps := []struct {
-			name    string
-			advance time.Duration
-			done    string // text of the pending item to mark done first
-			inputs  []dialog.Input
-			want    int
-		}{
-			{name: "new keys", inputs: []dialog.Input{msg("tg:1", "a"), msg("tg:2", "b")}, want: 2},
-			{name: "pending key", inputs: []dialog.Input{msg("tg:1", "a again")}, want: 0},
-			{name: "same key twice in one call", inputs: []dialog.Input{msg("tg:3", "c"), msg("tg:3", "c again")}, want: 1},
-			{name: "no key is always added", inputs: []dialog.Input{msg("", "x"), msg("", "x")}, want: 2},
-			{name: "no key again", inputs: []dialog.Input{msg("", "x")}, want: 1},
-			{name: "handled key", done: "a", inputs: []dialog.Input{msg("tg:1", "a again")}, want: 0},
-			{name: "handled key just before expiry", advance: testTTL - time.Nanosecond, inputs: []dialog.Input{msg("tg:1", "a again")}, want: 0},
-			{name: "handled key after expiry", advance: time.Nanosecond, inputs: []dialog.Input{msg("tg:1", "a later")}, want: 1},
-			{name: "key back in the inbox", inputs: []dialog.Input{msg("tg:1", "a later")}, want: 0},
-		}
-		for _, st := range steps {
-			clock.Advance(st.advance)
-			if st.done != "" {
-				item := pendingByText(t, s, st.done)
-				mustUpdate(t, s, func(tx bot.Tx) error { return tx.Done(item) })
-			}
-			got, err := s.Enqueue(nil, st.inputs...)
-			if err != nil {
-				t.Fatalf("%s: Enqueue: %v", st.name, err)
-			}
-			if got != st.want {
-				t.Errorf("%s: Enqueue added %d, want %d", st.name, got, st.want)
-			}
-		}
-		want := []string{"b", "c", "x", "x", "x", "a later"}
-		if got := pendingTexts(t, s, 0); !slices.Equal(got, want) {
-			t.Errorf("Pending = %q, want %q", got, want)
-		}
-	})
-
-	t.Run("EnqueueCursor", func(t *testing.T) {
-		s, _, _ := start(t)
-		if _, _, ok, err := s.Cursor("telegram"); err != nil || ok {
-			t.Fatalf("Cursor before any = ok %v, err %v; want no cursor", ok, err)
-		}
-		mustEnqueue(t, s, &bot.Cursor{Name: "telegram", Value: 812346}, 1, msg("tg:812345", "a"))
-		// Only a duplicate: the cursor still moves on.
-		mustEnqueue(t, s, &bot.Cursor{Name: "telegram", Value: 812347}, 0, msg("tg:812345", "a"))
-		mustEnqueue(t, s, &bot.Cursor{Name: "slack", Value: -1}, 0)
-		tests := []struct {
-			name string
-			want int64
-		}{
-			{"telegram", 812347},
-			{"slack", -1},
-		}
-		for _, tt := range tests {
-			got, _, ok, err := s.Cursor(tt.name)
-			if err != nil || !ok || got != tt.want {
-				t.Errorf("Cursor(%s) = %d, %v, %v; want %d, true, nil", tt.name, got, ok, err, tt.want)
-			}
-		}
-	})
-
-	t.Run("UpdateAllOrNothing", func(t *testing.T) {
-		s, _, _ := start(t)
-		mustEnqueue(t, s, nil, 1, msg("tg:1", "a"))
-		item := pendingByText(t, s, "a")
-		errBoom := errors.New("boom")
-		err := s.Update(func(tx bot.Tx) error {
-			if _, err := tx.NextCaseNumber("AXSE", 2026); err != nil {
-				return err
-			}
-			if err := tx.PutSession("telegram:1", testSession("telegram", "1")); err != nil {
-				return err
-			}
-			if err := tx.AddOutbox(out("hello")); err != nil {
-				return err
-			}
-			if err := tx.Done(item); err != nil {
-				return err
-			}
-			return errBoom
-		})
-		if !errors.Is(err, errBoom) {
-			t.Fatalf("Update err = %v, want errBoom", err)
-		}
-		err = s.View(func(tx bot.Tx) error { _, err := tx.Session("telegram:1"); return err })
-		if !errors.Is(err, bot.ErrNotFound) {
-			t.Errorf("session after failed Update: err = %v, want bot.ErrNotFound", err)
-		}
-		if n := outboxLen(t, s); n != 0 {
-			t.Errorf("OutboxLen after failed Update = %d, want 0", n)
-		}
-		if got := pendingTexts(t, s, 0); !slices.Equal(got, []string{"a"}) {
-			t.Errorf("Pending after failed Update = %q, want [a]", got)
-		}
-		if got := mustCaseNumber(t, s, "AXSE", 2026); got != 1 {
-			t.Errorf("NextCaseNumber after failed Update = %d, want 1", got)
-		}
-	})
-
-	t.Run("FullTurn", func(t *testing.T) {
-		s, _, _ := start(t)
-		in := msg("tg:7", "my card was charged twice")
-		mustEnqueue(t, s, &bot.Cursor{Name: "telegram", Value: 8}, 1, in)
-		items, err := s.Pending(10)
-		if err != nil || len(items) != 1 {
-			t.Fatalf("Pending = %v, %v; want one item", items, err)
-		}
-		item := items[0]
-		sess := testSession("telegram", "42")
-		c := testComplaint("AXSE-2026-000001", item.Input.Text)
-		timers := []dialog.Timer{
-			{Case: c.ID, Kind: dialog.TimerReminder, Deadline: "decision", At: t0.Add(24 * time.Hour)},
-			{Case: c.ID, Kind: dialog.TimerDue, Deadline: "decision", At: t0.Add(48 * time.Hour)},
-		}
-		mustUpdate(t, s, func(tx bot.Tx) error {
-			if err := tx.PutSession("telegram:42", sess); err != nil {
-				return err
-			}
-			if err := tx.PutComplaint(c); err != nil {
-				return err
-			}
-			if err := tx.AddOutbox(out("receipt")); err != nil {
-				return err
-			}
-			if err := tx.AddOutbox(out("agents")); err != nil {
-				return err
-			}
-			if err := tx.ReplaceTimers(c.ID, timers); err != nil {
-				return err
-			}
-			return tx.Done(item)
-		})
-
-		mustView(t, s, func(tx bot.Tx) error {
-			gotS, err := tx.Session("telegram:42")
-			if err != nil {
-				return err
-			}
-			if !reflect.DeepEqual(gotS, sess) {
-				t.Errorf("Session = %+v, want %+v", gotS, sess)
-			}
-			gotC, err := tx.Complaint(c.ID)
-			if err != nil {
-				return err
-			}
-			if !reflect.DeepEqual(gotC, c) {
-				t.Errorf("Complaint = %+v, want %+v", gotC, c)
-			}
-			return nil
-		})
-		if got := pendingTexts(t, s, 0); len(got) != 0 {
-			t.Errorf("Pending after turn = %q, want none", got)
-		}
-		if got, want := outboxTexts(t, s), []string{"receipt", "agents"}; !slices.Equal(got, want) {
-			t.Errorf("Outbox = %q, want %q", got, want)
-		}
-		if got := dueTimers(t, s, t0.Add(72*time.Hour), 0); !reflect.DeepEqual(got, timers) {
-			t.Errorf("DueTimers = %+v, want %+v", got, timers)
-		}
-		// The same item again: gone, so a second turn on it fails whole.
-		err = s.Update(func(tx bot.Tx) error {
-			if err := tx.AddOutbox(out("twice")); err != nil {
-				return err
-			}
-			return tx.Done(item)
-		})
-		if !errors.Is(err, bot.ErrNotFound) {
-			t.Errorf("second Done: err = %v, want bot.ErrNotFound", err)
-		}
-		if n := outboxLen(t, s); n != 2 {
-			t.Errorf("OutboxLen after second Done = %d, want 2", n)
-		}
-	})
-
-	t.Run("Outbox", func(t *testing.T) {
-		s, _, _ := start(t)
-		mustUpdate(t, s, func(tx bot.Tx) error { return tx.AddOutbox(out("a"), out("b")) })
-		mustUpdate(t, s, func(tx bot.Tx) error { return tx.AddOutbox(out("c")) })
-		if got, want := outboxTexts(t, s), []string{"a", "b", "c"}; !slices.Equal(got, want) {
-			t.Fatalf("Outbox = %q, want %q", got, want)
-		}
-		items, err := s.Outbox(0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, b := items[0], items[1]
-
-		later := t0.Add(time.Minute)
-		if err := s.Retry(b.Seq, t0, "429 too many requests"); err != nil {
-			t.Fatalf("Retry: %v", err)
-		}
-		if err := s.Retry(b.Seq, later, "502 bad gateway"); err != nil {
-			t.Fatalf("Retry: %v", err)
-		}
-		if err := s.MarkSent(a.Seq); err != nil {
-			t.Fatalf("MarkSent: %v", err)
-		}
-		mustUpdate(t, s, func(tx bot.Tx) error { return tx.AddOutbox(out("d")) })
-
-		items, err = s.Outbox(0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, want := itemTexts(items), []string{"b", "c", "d"}; !slices.Equal(got, want) {
-			t.Fatalf("Outbox after Retry and MarkSent = %q, want %q", got, want)
-		}
-		got := items[0]
-		want := bot.OutboxItem{Seq: b.Seq, Output: b.Output, Attempts: 2, NotBefore: later, LastError: "502 bad gateway", Queued: b.Queued}
-		if b.Queued.IsZero() {
-			t.Error("an outbox item has no queue time")
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("retried item = %+v, want %+v", got, want)
-		}
-		if items[1].Attempts != 0 || !items[1].NotBefore.IsZero() || items[1].LastError != "" {
-			t.Errorf("untouched item = %+v, want no attempts", items[1])
-		}
-		if got := itemTexts(mustOutbox(t, s, 2)); !slices.Equal(got, []string{"b", "c"}) {
-			t.Errorf("Outbox(2) = %q, want [b c]", got)
-		}
-		if n := outboxLen(t, s); n != 3 {
-			t.Errorf("OutboxLen = %d, want 3", n)
-		}
-		if err := s.MarkSent(a.Seq); !errors.Is(err, bot.ErrNotFound) {
-			t.Errorf("MarkSent of a sent item: err = %v, want bot.ErrNotFound", err)
-		}
-		if err := s.Retry(a.Seq, later, "x"); !errors.Is(err, bot.ErrNotFound) {
-			t.Errorf("Retry of a sent item: err = %v, want bot.ErrNotFound", err)
-		}
-	})
-
-	t.Run("Timers", func(t *testing.T) {
-		s, _, _ := start(t)
-		if _, ok, err := s.NextTimer(); err != nil || ok {
-			t.Fatalf("NextTimer on empty index = ok %v, err %v; want none", ok, err)
-		}
-		aRemind := dialog.Timer{Case: "A-1", Kind: dialog.TimerReminder, Deadline: "decision", At: t0.Add(1 * time.Hour)}
-		aDue := dialog.Timer{Case: "A-1", Kind: dialog.TimerDue, Deadline: "decision", At: t0.Add(3 * time.Hour)}
-		bDue := dialog.Timer{Case: "B-1", Kind: dialog.TimerDue, Deadline: "answer", At: t0.Add(2 * time.Hour)}
-		mustUpdate(t, s, func(tx bot.Tx) error {
-			if err := tx.ReplaceTimers("A-1", []dialog.Timer{aDue, aRemind}); err != nil {
-				return err
-			}
-			return tx.ReplaceTimers("B-1", []dialog.Timer{bDue})
-		})
-
-		due := []struct {
-			name  string
-			now   time.Time
-			limit int
-			want  []dialog.Timer
-		}{
-			{"none due", t0, 0, nil},
-			{"exactly at", t0.Add(time.Hour), 0, []dialog.Timer{aRemind}},
-			{"two due", t0.Add(2 * time.Hour), 0, []dialog.Timer{aRemind, bDue}},
-			{"limit", t0.Add(5 * time.Hour), 2, []dialog.Timer{aRemind, bDue}},
-			{"all", t0.Add(5 * time.Hour), 0, []dialog.Timer{aRemind, bDue, aDue}},
-		}
-		for _, tt := range due {
-			if got := dueTimers(t, s, tt.now, tt.limit); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("%s: DueTimers = %+v, want %+v", tt.name, got, tt.want)
-			}
-		}
-		if got, ok, err := s.NextTimer(); err != nil || !ok || !reflect.DeepEqual(got, aRemind) {
-			t.Errorf("NextTimer = %+v, %v, %v; want %+v", got, ok, err, aRemind)
-		}
-
-		// Extending case A moves its due timer and drops the reminder; B
-		// keeps its timer.
-		aLater := dialog.Timer{Case: "A-1", Kind: dialog.TimerDue, Deadline: "decision", At: t0.Add(4 * time.Hour)}
-		mustUpdate(t, s, func(tx bot.Tx) error { return tx.ReplaceTimers("A-1", []dialog.Timer{aLater}) })
-		if got, want := dueTimers(t, s, t0.Add(10*time.Hour), 0), []dialog.Timer{bDue, aLater}; !reflect.DeepEqual(got, want) {
-			t.Errorf("after ReplaceTimers: DueTimers = %+v, want %+v", got, want)
-		}
-
-		mustUpdate(t, s, func(tx bot.Tx) error { return tx.DeleteTimer(bDue) })
-		mustUpdate(t, s, func(tx bot.Tx) error { return tx.DeleteTimer(bDue) }) // twice is fine
-		if got, want := dueTimers(t, s, t0.Add(10*time.Hour), 0), []dialog.Timer{aLater}; !reflect.DeepEqual(got, want) {
-			t.Errorf("after DeleteTimer: DueTimers = %+v, want %+v", got, want)
-		}
-
-		mustUpdate(t, s, func(tx bot.Tx) error { return tx.ReplaceTimers("A-1", nil) })
-		if _, ok, err := s.NextTimer(); err != nil || ok {
-			t.Errorf("NextTimer after clearing = ok %v, err %v; want none", ok, err)
-		}
-
-		bad := []struct {
-			name   string
-			caseID string
-			timer  dialog.Timer
-		}{
-			{"other case", "A-1", bDue},
-			{"slash in case", "A/1", dialog.Timer{Case: "A/1", Kind: dialog.TimerDue, At: t0}},
-			{"before 1970", "A-1", dialog.Timer{Case: "A-1", Kind: dialog.TimerDue}},
-		}
-		for _, tt := range bad {
-			err := s.Update(func(tx bot.Tx) error { return tx.ReplaceTimers(tt.caseID, []dialog.Timer{tt.timer}) })
-			if err == nil {
-				t.Errorf("%s: ReplaceTimers: no error", tt.name)
-			}
-		}
-		if _, ok, err := s.NextTimer(); err != nil || ok {
-			t.Errorf("NextTimer after rejected timers = ok %v, err %v; want none", ok, err)
-		}
-	})
-
-	t.Run("Register", func(t *testing.T) {
-		s, _, _ := start(t)
-		ids := []string{"AXSE-2026-000002", "AXDK-2026-000001", "AXSE-2026-000001"}
-		mustUpdate(t, s, func(tx bot.Tx) error {
-			for _, id := range ids {
-				if err := tx.PutComplaint(testComplaint(id, "text of "+id)); err != nil {
-					return err
-				}
-				if err := tx.PutSession("telegram:"+id, testSession("telegram", id)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		var gotIDs []string
-		if err := s.Complaints(func(c dialog.Complaint) error { gotIDs = append(gotIDs, c.ID); return nil }); err != nil {
-			t.Fatal(err)
-		}
-		wantIDs := []string{"AXDK-2026-000001", "AXSE-2026-000001", "AXSE-2026-000002"}
-		if !slices.Equal(gotIDs, wantIDs) {
-			t.Errorf("Complaints = %q, want %q", gotIDs, wantIDs)
-		}
-		errStopHere := errors.New("enough")
-		n := 0
-		err := s.Complaints(func(dialog.Complaint) error { n++; return errStopHere })
-		if !errors.Is(err, errStopHere) || n != 1 {
-			t.Errorf("Complaints with failing fn: err = %v after %d calls, want errStopHere after 1", err, n)
-		}
-	})
-
-	t.Run("Durability" /* with Reopen; without, the same reads on the open store */, func(t *testing.T) {
-		s, _, reopen := start(t)
-		mustEnqueue(t, s, &bot.Cursor{Name: "telegram", Value: 3}, 2, msg("tg:1", "a"), msg("tg:2", "b"))
-		c := testComplaint("AXSE-2026-000001", "charged twice")
-		timer := dialog.Timer{Case: c.ID, Kind: dialog.TimerDue, Deadline: "decision", At: t0.Add(time.Hour)}
-		item := pendingByText(t, s, "a")
-		mustUpdate(t, s, func(tx bot.Tx) error {
-			if _, err := tx.NextCaseNumber("AXSE", 2026); err != nil {
-				return err
-			}
-			if err := tx.PutSession("telegram:42", testSession("telegram", "42")); err != nil {
-				return err
-			}
-			if err := tx.PutComplaint(c); err != nil {
-				return err
-			}
-			if err := tx.AddOutbox(out("receipt")); err != nil {
-				return err
-			}
-			if err := tx.ReplaceTimers(c.ID, []dialog.Timer{timer}); err != nil {
-				return err
-			}
-			return tx.Done(item)
-		})
-
-		if reopen != nil {
-			s = reopen()
-		}
-		mustView(t, s, func(tx bot.Tx) error {
-			if _, err := tx.Session("telegram:42"); err != nil {
-				return err
-			}
-			got, err := tx.Complaint(c.ID)
-			if err != nil {
-				return err
-			}
-			if !reflect.DeepEqual(got, c) {
-				t.Errorf("Complaint after reopen = %+v, want %+v", got, c)
-			}
-			return nil
-		})
-		if got, _, ok, err := s.Cursor("telegram"); err != nil || !ok || got != 3 {
-			t.Errorf("Cursor after reopen = %d, %v, %v; want 3", got, ok, err)
-		}
-		if got := pendingTexts(t, s, 0); !slices.Equal(got, []string{"b"}) {
-			t.Errorf("Pending after reopen = %q, want [b]", got)
-		}
-		if got := outboxTexts(t, s); !slices.Equal(got, []string{"receipt"}) {
-			t.Errorf("Outbox after reopen = %q, want [receipt]", got)
-		}
-		if got, ok, err := s.NextTimer(); err != nil || !ok || !reflect.DeepEqual(got, timer) {
-			t.Errorf("NextTimer after reopen = %+v, %v, %v; want %+v", got, ok, err, timer)
-		}
-		if got := mustCaseNumber(t, s, "AXSE", 2026); got != 2 {
-			t.Errorf("NextCaseNumber after reopen = %d, want 2", got)
-		}
-		// The handled key is remembered across the restart; the pending
-		// one too.
-		mustEnqueue(t, s, nil, 0, msg("tg:1", "a"), msg("tg:2", "b"))
-		// Counters continue: a new input and output sort after the old.
-		mustEnqueue(t, s, nil, 1, msg("tg:3", "c"))
-		if got := pendingTexts(t, s, 0); !slices.Equal(got, []string{"b", "c"}) {
-			t.Errorf("Pending after reopen and enqueue = %q, want [b c]", got)
-		}
-		mustUpdate(t, s, func(tx bot.Tx) error { return tx.AddOutbox(out("later")) })
-		if got := outboxTexts(t, s); !slices.Equal(got, []string{"receipt", "later"}) {
-			t.Errorf("Outbox after reopen and add = %q, want [receipt later]", got)
-		}
-	})
-
-	t.Run("ConcurrentCaseNumbers", func(t *testing.T) {
-		s, _, _ := start(t)
-		const workers, each = 8, 50
-		var (
-			mu   sync.Mutex
-			got  []int
-			wg   sync.WaitGroup
-			errs = make(chan error, workers)
-		)
-		for range workers {
-			wg.Go(func() {
-				for range each {
-					var n int
-					err := s.Update(func(tx bot.Tx) (err error) {
-						n, err = tx.NextCaseNumber("AXSE", 2026)
-						return err
-					})
-					if err != nil {
-						errs <- err
-						return
-					}
-					mu.Lock()
-					got = append(got, n)
-					mu.Unlock()
-				}
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Errorf("Update: %v", err)
-		}
-		slices.Sort(got)
-		want := make([]int, workers*each)
-		for i := range want {
-			want[i] = i + 1
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("case numbers = %v, want 1..%d once each", got, len(want))
-		}
-	})
-
+	t.Run("SessionRoundTrip", func(t *testing.T) { testSessionRoundTrip(t, start) })
+	t.Run("ComplaintRoundTrip", func(t *testing.T) { testComplaintRoundTrip(t, start) })
+	t.Run("NotFound", func(t *testing.T) { testNotFound(t, start) })
+	t.Run("ViewIsReadOnly", func(t *testing.T) { testViewIsReadOnly(t, start) })
+	t.Run("CaseNumbers", func(t *testing.T) { testCaseNumbers(t, start) })
+	t.Run("EnqueueOrder", func(t *testing.T) { testEnqueueOrder(t, start) })
+	t.Run("EnqueueDedupe", func(t *testing.T) { testEnqueueDedupe(t, start) })
+	t.Run("EnqueueCursor", func(t *testing.T) { testEnqueueCursor(t, start) })
+	t.Run("UpdateAllOrNothing", func(t *testing.T) { testUpdateAllOrNothing(t, start) })
+	t.Run("FullTurn", func(t *testing.T) { testFullTurn(t, start) })
+	t.Run("Outbox", func(t *testing.T) { testOutbox(t, start) })
+	t.Run("Timers", func(t *testing.T) { testTimers(t, start) })
+	t.Run("Register", func(t *testing.T) { testRegister(t, start) })
+	t.Run("ConcurrentCaseNumbers", func(t *testing.T) { testConcurrentCaseNumbers(t, start) })
 	runRefs(t, start)
 	runQueues(t, start)
 	runFailed(t, start)
+}
+
+func testSessionRoundTrip(t *testing.T, start starter) {
+	s, _, _ := start(t)
+	want := testSession("telegram", "42")
+	mustUpdate(t, s, func(tx bot.Tx) error { return tx.PutSession("telegram:42", want) })
+	var got dialog.Session
+	mustView(t, s, func(tx bot.Tx) (err error) {
+		got, err = tx.Session("telegram:42")
+		return err
+	})
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Session = %+v\nwant %+v", got, want)
+	}
+}
+
+func testComplaintRoundTrip(t *testing.T, start starter) {
+	s, _, _ := start(t)
+	want := testComplaint("AXSE-2026-000001", "charged twice")
+	mustUpdate(t, s, func(tx bot.Tx) error { return tx.PutComplaint(want) })
+	var got dialog.Complaint
+	mustView(t, s, func(tx bot.Tx) (err error) {
+		got, err = tx.Complaint(want.ID)
+		return err
+	})
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Complaint = %+v\nwant %+v", got, want)
+	}
+}
+
+func testNotFound(t *testing.T, start starter) {
+	s, _, _ := start(t)
+	mustUpdate(t, s, func(tx bot.Tx) error {
+		if err := tx.PutSession("console:1", testSession("console", "1")); err != nil {
+			return err
+		}
+		return tx.DeleteSession("console:1")
+	})
+	tests := []struct {
+		name string
+		read func(tx bot.Tx) error
+	}{
+		{"missing session", func(tx bot.Tx) error { _, err := tx.Session("telegram:404"); return err }},
+		{"deleted session", func(tx bot.Tx) error { _, err := tx.Session("console:1"); return err }},
+		{"missing complaint", func(tx bot.Tx) error { _, err := tx.Complaint("AXSE-2026-404"); return err }},
+	}
+	for _, tt := range tests {
+		err := s.View(tt.read)
+		if !errors.Is(err, bot.ErrNotFound) {
+			t.Errorf("%s: err = %v, want bot.ErrNotFound", tt.name, err)
+		}
+	}
+}
+
+func testViewIsReadOnly(t *testing.T, start starter) {
+	s, _, _ := start(t)
+	err := s.View(func(tx bot.Tx) error { return tx.PutSession("console:1", testSession("console", "1")) })
+	if err == nil {
+		t.Fatal("PutSession in View: no error")
+	}
+	err = s.View(func(tx bot.Tx) error { _, err := tx.Session("console:1"); return err })
+	if !errors.Is(err, bot.ErrNotFound) {
+		t.Errorf("session after View write: err = %v, want bot.ErrNotFound", err)
+	}
+}
+
+func testCaseNumbers(t *testing.T, start starter) {
+	s, _, reopen := start(t)
+	steps := []struct {
+		prefix string
+		year   int
+		want   int
+	}{
+		{"AXSE", 2026, 1},
+		{"AXSE", 2026, 2},
+		{"AXDK", 2026, 1},
+		{"AXSE", 2027, 1},
+		{"AXSE", 2026, 3},
+		{"AXDK", 2026, 2},
+	}
+	for _, st := range steps {
+		if got := mustCaseNumber(t, s, st.prefix, st.year); got != st.want {
+			t.Errorf("NextCaseNumber(%s, %d) = %d, want %d", st.prefix, st.year, got, st.want)
+		}
+	}
+	if reopen == nil {
+		return
+	}
+	s = reopen()
+	if got, want := mustCaseNumber(t, s, "AXSE", 2026), 4; got != want {
+		t.Errorf("after reopen NextCaseNumber(AXSE, 2026) = %d, want %d", got, want)
+	}
+}
+
+func testEnqueueOrder(t *testing.T, start starter) {
+	s, _, _ := start(t)
+	mustEnqueue(t, s, nil, 3, msg("tg:1", "a"), msg("tg:2", "b"), msg("tg:3", "c"))
+	mustEnqueue(t, s, nil, 2, msg("tg:4", "d"), msg("tg:5", "e"))
+	if got, want := pendingTexts(t, s, 0), []string{"a", "b", "c", "d", "e"}; !slices.Equal(got, want) {
+		t.Errorf("Pending(0) = %q, want %q", got, want)
+	}
+	if got, want := pendingTexts(t, s, 2), []string{"a", "b"}; !slices.Equal(got, want) {
+		t.Errorf("Pending(2) = %q, want %q", got, want)
+	}
+	items, err := s.Pending(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(items); i++ {
+		if items[i].Seq <= items[i-1].Seq {
+			t.Errorf("Seq %d after %d: not increasing", items[i].Seq, items[i-1].Seq)
+		}
+	}
+}
+
+func testEnqueueDedupe(t *testing.T, start starter) {
+	s, clock, _ := start(t)
+	steps := []struct {
+		name    string
+		advance time.Duration
+		done    string // text of the pending item to mark done first
+		inputs  []dialog.Input
+		want    int
+	}{
+		{name: "new keys", inputs: []dialog.Input{msg("tg:1", "a"), msg("tg:2", "b")}, want: 2},
+		{name: "pending key", inputs: []dialog.Input{msg("tg:1", "a again")}, want: 0},
+		{name: "same key twice in one call", inputs: []dialog.Input{msg("tg:3", "c"), msg("tg:3", "c again")}, want: 1},
+		{name: "no key is always added", inputs: []dialog.Input{msg("", "x"), msg("", "x")}, want: 2},
+		{name: "no key again", inputs: []dialog.Input{msg("", "x")}, want: 1},
+		{name: "handled key", done: "a", inputs: []dialog.Input{msg("tg:1", "a again")}, want: 0},
+		{name: "handled key just before expiry", advance: TTL - time.Nanosecond, inputs: []dialog.Input{msg("tg:1", "a again")}, want: 0},
+		{name: "handled key after expiry", advance: time.Nanosecond, inputs: []dialog.Input{msg("tg:1", "a later")}, want: 1},
+		{name: "key back in the inbox", inputs: []dialog.Input{msg("tg:1", "a later")}, want: 0},
+	}
+	for _, st := range steps {
+		clock.Advance(st.advance)
+		if st.done != "" {
+			item := pendingByText(t, s, st.done)
+			mustUpdate(t, s, func(tx bot.Tx) error { return tx.Done(item) })
+		}
+		got, err := s.Enqueue(nil, st.inputs...)
+		if err != nil {
+			t.Fatalf("%s: Enqueue: %v", st.name, err)
+		}
+		if got != st.want {
+			t.Errorf("%s: Enqueue added %d, want %d", st.name, got, st.want)
+		}
+	}
+	want := []string{"b", "c", "x", "x", "x", "a later"}
+	if got := pendingTexts(t, s, 0); !slices.Equal(got, want) {
+		t.Errorf("Pending = %q, want %q", got, want)
+	}
+}
+
+func testEnqueueCursor(t *testing.T, start starter) {
+	s, _, _ := start(t)
+	if _, _, ok, err := s.Cursor("telegram"); err != nil || ok {
+		t.Fatalf("Cursor before any = ok %v, err %v; want no cursor", ok, err)
+	}
+	mustEnqueue(t, s, &bot.Cursor{Name: "telegram", Value: 812346}, 1, msg("tg:812345", "a"))
+	// Only a duplicate: the cursor still moves on.
+	mustEnqueue(t, s, &bot.Cursor{Name: "telegram", Value: 812347}, 0, msg("tg:812345", "a"))
+	mustEnqueue(t, s, &bot.Cursor{Name: "slack", Value: -1}, 0)
+	tests := []struct {
+		name string
+		want int64
+	}{
+		{"telegram", 812347},
+		{"slack", -1},
+	}
+	for _, tt := range tests {
+		got, _, ok, err := s.Cursor(tt.name)
+		if err != nil || !ok || got != tt.want {
+			t.Errorf("Cursor(%s) = %d, %v, %v; want %d, true, nil", tt.name, got, ok, err, tt.want)
+		}
+	}
+}
+
+func testUpdateAllOrNothing(t *testing.T, start starter) {
+	s, _, _ := start(t)
+	mustEnqueue(t, s, nil, 1, msg("tg:1", "a"))
+	item := pendingByText(t, s, "a")
+	errBoom := errors.New("boom")
+	err := s.Update(func(tx bot.Tx) error {
+		if _, err := tx.NextCaseNumber("AXSE", 2026); err != nil {
+			return err
+		}
+		if err := tx.PutSession("telegram:1", testSession("telegram", "1")); err != nil {
+			return err
+		}
+		if err := tx.AddOutbox(out("hello")); err != nil {
+			return err
+		}
+		if err := tx.Done(item); err != nil {
+			return err
+		}
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("Update err = %v, want errBoom", err)
+	}
+	err = s.View(func(tx bot.Tx) error { _, err := tx.Session("telegram:1"); return err })
+	if !errors.Is(err, bot.ErrNotFound) {
+		t.Errorf("session after failed Update: err = %v, want bot.ErrNotFound", err)
+	}
+	if n := outboxLen(t, s); n != 0 {
+		t.Errorf("OutboxLen after failed Update = %d, want 0", n)
+	}
+	if got := pendingTexts(t, s, 0); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("Pending after failed Update = %q, want [a]", got)
+	}
+	if got := mustCaseNumber(t, s, "AXSE", 2026); got != 1 {
+		t.Errorf("NextCaseNumber after failed Update = %d, want 1", got)
+	}
+}
+
+func testFullTurn(t *testing.T, start starter) {
+	s, _, _ := start(t)
+	in := msg("tg:7", "my card was charged twice")
+	mustEnqueue(t, s, &bot.Cursor{Name: "telegram", Value: 8}, 1, in)
+	items, err := s.Pending(10)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("Pending = %v, %v; want one item", items, err)
+	}
+	item := items[0]
+	sess := testSession("telegram", "42")
+	c := testComplaint("AXSE-2026-000001", item.Input.Text)
+	timers := []dialog.Timer{
+		{Case: c.ID, Kind: dialog.TimerReminder, Deadline: "decision", At: t0.Add(24 * time.Hour)},
+		{Case: c.ID, Kind: dialog.TimerDue, Deadline: "decision", At: t0.Add(48 * time.Hour)},
+	}
+	mustUpdate(t, s, func(tx bot.Tx) error {
+		if err := tx.PutSession("telegram:42", sess); err != nil {
+			return err
+		}
+		if err := tx.PutComplaint(c); err != nil {
+			return err
+		}
+		if err := tx.AddOutbox(out("receipt")); err != nil {
+			return err
+		}
+		if err := tx.AddOutbox(out("agents")); err != nil {
+			return err
+		}
+		if err := tx.ReplaceTimers(c.ID, timers); err != nil {
+			return err
+		}
+		return tx.Done(item)
+	})
+
+	mustView(t, s, func(tx bot.Tx) error {
+		gotS, err := tx.Session("telegram:42")
+		if err != nil {
+			return err
+		}
+		if !reflect.DeepEqual(gotS, sess) {
+			t.Errorf("Session = %+v, want %+v", gotS, sess)
+		}
+		gotC, err := tx.Complaint(c.ID)
+		if err != nil {
+			return err
+		}
+		if !reflect.DeepEqual(gotC, c) {
+			t.Errorf("Complaint = %+v, want %+v", gotC, c)
+		}
+		return nil
+	})
+	if got := pendingTexts(t, s, 0); len(got) != 0 {
+		t.Errorf("Pending after turn = %q, want none", got)
+	}
+	if got, want := outboxTexts(t, s), []string{"receipt", "agents"}; !slices.Equal(got, want) {
+		t.Errorf("Outbox = %q, want %q", got, want)
+	}
+	if got := dueTimers(t, s, t0.Add(72*time.Hour), 0); !reflect.DeepEqual(got, timers) {
+		t.Errorf("DueTimers = %+v, want %+v", got, timers)
+	}
+	// The same item again: gone, so a second turn on it fails whole.
+	err = s.Update(func(tx bot.Tx) error {
+		if err := tx.AddOutbox(out("twice")); err != nil {
+			return err
+		}
+		return tx.Done(item)
+	})
+	if !errors.Is(err, bot.ErrNotFound) {
+		t.Errorf("second Done: err = %v, want bot.ErrNotFound", err)
+	}
+	if n := outboxLen(t, s); n != 2 {
+		t.Errorf("OutboxLen after second Done = %d, want 2", n)
+	}
+}
+
+func testOutbox(t *testing.T, start starter) {
+	s, _, _ := start(t)
+	mustUpdate(t, s, func(tx bot.Tx) error { return tx.AddOutbox(out("a"), out("b")) })
+	mustUpdate(t, s, func(tx bot.Tx) error { return tx.AddOutbox(out("c")) })
+	if got, want := outboxTexts(t, s), []string{"a", "b", "c"}; !slices.Equal(got, want) {
+		t.Fatalf("Outbox = %q, want %q", got, want)
+	}
+	items, err := s.Outbox(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := items[0], items[1]
+
+	later := t0.Add(time.Minute)
+	if err := s.Retry(b.Seq, t0, "429 too many requests"); err != nil {
+		t.Fatalf("Retry: %v", err)
+	}
+	if err := s.Retry(b.Seq, later, "502 bad gateway"); err != nil {
+		t.Fatalf("Retry: %v", err)
+	}
+	if err := s.MarkSent(a.Seq); err != nil {
+		t.Fatalf("MarkSent: %v", err)
+	}
+	mustUpdate(t, s, func(tx bot.Tx) error { return tx.AddOutbox(out("d")) })
+
+	items, err = s.Outbox(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := itemTexts(items), []string{"b", "c", "d"}; !slices.Equal(got, want) {
+		t.Fatalf("Outbox after Retry and MarkSent = %q, want %q", got, want)
+	}
+	got := items[0]
+	want := bot.OutboxItem{Seq: b.Seq, Output: b.Output, Attempts: 2, NotBefore: later, LastError: "502 bad gateway", Queued: b.Queued}
+	if b.Queued.IsZero() {
+		t.Error("an outbox item has no queue time")
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("retried item = %+v, want %+v", got, want)
+	}
+	if items[1].Attempts != 0 || !items[1].NotBefore.IsZero() || items[1].LastError != "" {
+		t.Errorf("untouched item = %+v, want no attempts", items[1])
+	}
+	if got := itemTexts(mustOutbox(t, s, 2)); !slices.Equal(got, []string{"b", "c"}) {
+		t.Errorf("Outbox(2) = %q, want [b c]", got)
+	}
+	if n := outboxLen(t, s); n != 3 {
+		t.Errorf("OutboxLen = %d, want 3", n)
+	}
+	if err := s.MarkSent(a.Seq); !errors.Is(err, bot.ErrNotFound) {
+		t.Errorf("MarkSent of a sent item: err = %v, want bot.ErrNotFound", err)
+	}
+	if err := s.Retry(a.Seq, later, "x"); !errors.Is(err, bot.ErrNotFound) {
+		t.Errorf("Retry of a sent item: err = %v, want bot.ErrNotFound", err)
+	}
+}
+
+func testTimers(t *testing.T, start starter) {
+	s, _, _ := start(t)
+	if _, ok, err := s.NextTimer(); err != nil || ok {
+		t.Fatalf("NextTimer on empty index = ok %v, err %v; want none", ok, err)
+	}
+	aRemind := dialog.Timer{Case: "A-1", Kind: dialog.TimerReminder, Deadline: "decision", At: t0.Add(1 * time.Hour)}
+	aDue := dialog.Timer{Case: "A-1", Kind: dialog.TimerDue, Deadline: "decision", At: t0.Add(3 * time.Hour)}
+	bDue := dialog.Timer{Case: "B-1", Kind: dialog.TimerDue, Deadline: "answer", At: t0.Add(2 * time.Hour)}
+	mustUpdate(t, s, func(tx bot.Tx) error {
+		if err := tx.ReplaceTimers("A-1", []dialog.Timer{aDue, aRemind}); err != nil {
+			return err
+		}
+		return tx.ReplaceTimers("B-1", []dialog.Timer{bDue})
+	})
+
+	due := []struct {
+		name  string
+		now   time.Time
+		limit int
+		want  []dialog.Timer
+	}{
+		{"none due", t0, 0, nil},
+		{"exactly at", t0.Add(time.Hour), 0, []dialog.Timer{aRemind}},
+		{"two due", t0.Add(2 * time.Hour), 0, []dialog.Timer{aRemind, bDue}},
+		{"limit", t0.Add(5 * time.Hour), 2, []dialog.Timer{aRemind, bDue}},
+		{"all", t0.Add(5 * time.Hour), 0, []dialog.Timer{aRemind, bDue, aDue}},
+	}
+	for _, tt := range due {
+		if got := dueTimers(t, s, tt.now, tt.limit); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: DueTimers = %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+	if got, ok, err := s.NextTimer(); err != nil || !ok || !reflect.DeepEqual(got, aRemind) {
+		t.Errorf("NextTimer = %+v, %v, %v; want %+v", got, ok, err, aRemind)
+	}
+
+	// Extending case A moves its due timer and drops the reminder; B
+	// keeps its timer.
+	aLater := dialog.Timer{Case: "A-1", Kind: dialog.TimerDue, Deadline: "decision", At: t0.Add(4 * time.Hour)}
+	mustUpdate(t, s, func(tx bot.Tx) error { return tx.ReplaceTimers("A-1", []dialog.Timer{aLater}) })
+	if got, want := dueTimers(t, s, t0.Add(10*time.Hour), 0), []dialog.Timer{bDue, aLater}; !reflect.DeepEqual(got, want) {
+		t.Errorf("after ReplaceTimers: DueTimers = %+v, want %+v", got, want)
+	}
+
+	mustUpdate(t, s, func(tx bot.Tx) error { return tx.DeleteTimer(bDue) })
+	mustUpdate(t, s, func(tx bot.Tx) error { return tx.DeleteTimer(bDue) }) // twice is fine
+	if got, want := dueTimers(t, s, t0.Add(10*time.Hour), 0), []dialog.Timer{aLater}; !reflect.DeepEqual(got, want) {
+		t.Errorf("after DeleteTimer: DueTimers = %+v, want %+v", got, want)
+	}
+
+	mustUpdate(t, s, func(tx bot.Tx) error { return tx.ReplaceTimers("A-1", nil) })
+	if _, ok, err := s.NextTimer(); err != nil || ok {
+		t.Errorf("NextTimer after clearing = ok %v, err %v; want none", ok, err)
+	}
+
+	bad := []struct {
+		name   string
+		caseID string
+		timer  dialog.Timer
+	}{
+		{"other case", "A-1", bDue},
+		{"slash in case", "A/1", dialog.Timer{Case: "A/1", Kind: dialog.TimerDue, At: t0}},
+		{"before 1970", "A-1", dialog.Timer{Case: "A-1", Kind: dialog.TimerDue}},
+	}
+	for _, tt := range bad {
+		err := s.Update(func(tx bot.Tx) error { return tx.ReplaceTimers(tt.caseID, []dialog.Timer{tt.timer}) })
+		if err == nil {
+			t.Errorf("%s: ReplaceTimers: no error", tt.name)
+		}
+	}
+	if _, ok, err := s.NextTimer(); err != nil || ok {
+		t.Errorf("NextTimer after rejected timers = ok %v, err %v; want none", ok, err)
+	}
+}
+
+func testRegister(t *testing.T, start starter) {
+	s, _, _ := start(t)
+	ids := []string{"AXSE-2026-000002", "AXDK-2026-000001", "AXSE-2026-000001"}
+	mustUpdate(t, s, func(tx bot.Tx) error {
+		for _, id := range ids {
+			if err := tx.PutComplaint(testComplaint(id, "text of "+id)); err != nil {
+				return err
+			}
+			if err := tx.PutSession("telegram:"+id, testSession("telegram", id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var gotIDs []string
+	if err := s.Complaints(func(c dialog.Complaint) error { gotIDs = append(gotIDs, c.ID); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	wantIDs := []string{"AXDK-2026-000001", "AXSE-2026-000001", "AXSE-2026-000002"}
+	if !slices.Equal(gotIDs, wantIDs) {
+		t.Errorf("Complaints = %q, want %q", gotIDs, wantIDs)
+	}
+	errStopHere := errors.New("enough")
+	n := 0
+	err := s.Complaints(func(dialog.Complaint) error { n++; return errStopHere })
+	if !errors.Is(err, errStopHere) || n != 1 {
+		t.Errorf("Complaints with failing fn: err = %v after %d calls, want errStopHere after 1", err, n)
+	}
+}
+
+func testConcurrentCaseNumbers(t *testing.T, start starter) {
+	s, _, _ := start(t)
+	const workers, each = 8, 50
+	var (
+		mu   sync.Mutex
+		got  []int
+		wg   sync.WaitGroup
+		errs = make(chan error, workers)
+	)
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				var n int
+				err := s.Update(func(tx bot.Tx) (err error) {
+					n, err = tx.NextCaseNumber("AXSE", 2026)
+					return err
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				got = append(got, n)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("Update: %v", err)
+	}
+	slices.Sort(got)
+	want := make([]int, workers*each)
+	for i := range want {
+		want[i] = i + 1
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("case numbers = %v, want 1..%d once each", got, len(want))
+	}
 }
 
 // Fixtures.
