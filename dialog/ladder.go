@@ -80,121 +80,152 @@ func periodText(pr *locales.Printer, p policies.Period) string {
 // renderStep is one step of the ladder as numbered, indented lines: who,
 // what, how to reach them, when it applies, its conditions and its dates.
 func renderStep(pr *locales.Printer, pol *policies.Policy, n int, s policies.PlannedStep, v ladderView) string {
-	lang := pr.Lang()
-	day := dayFormatter(pr, pol)
-	var b strings.Builder
-	line := func(indent int, text string) { b.WriteString(strings.Repeat(" ", indent) + text + "\n") }
+	w := &stepText{pr: pr, pol: pol, s: s, v: v, lang: pr.Lang(), day: dayFormatter(pr, pol)}
+	w.b.WriteString(pr.Text("explain.step", map[string]any{"N": n, "Who": s.Who.In(w.lang)}) + "\n")
+	w.who()
+	w.applies()
+	w.conditions()
+	w.deadlines()
+	return w.b.String()
+}
 
-	line(0, pr.Text("explain.step", map[string]any{"N": n, "Who": s.Who.In(lang)}))
-	line(3, s.Description.In(lang))
+// stepText writes one step of the ladder, its lines indented under the
+// step's title.
+type stepText struct {
+	b    strings.Builder
+	pr   *locales.Printer
+	pol  *policies.Policy
+	s    policies.PlannedStep
+	v    ladderView
+	lang string
+	day  func(policies.Date) string
+}
+
+func (w *stepText) line(text string) { w.b.WriteString("   " + text + "\n") }
+
+// source says where the facts above come from, when asked to.
+func (w *stepText) source(src *policies.Source) {
+	if w.v.sources {
+		w.b.WriteString(sourceLines(w.pr, src, 3))
+	}
+}
+
+// who is what the step is and how to reach it.
+func (w *stepText) who() {
+	s := w.s
+	w.line(s.Description.In(w.lang))
 	for _, c := range []struct{ id, value string }{
 		{"address", s.Contact.Address}, {"email", s.Contact.Email},
-		{"phone", s.Contact.Phone}, {"web", s.Contact.Web}, {"hours", s.Contact.Hours.In(lang)},
+		{"phone", s.Contact.Phone}, {"web", s.Contact.Web}, {"hours", s.Contact.Hours.In(w.lang)},
 	} {
 		if c.value != "" {
-			line(3, pr.Text("explain.contact."+c.id, map[string]any{"Value": c.value}))
+			w.line(w.pr.Text("explain.contact."+c.id, map[string]any{"Value": c.value}))
 		}
 	}
-	if v.sources {
-		b.WriteString(sourceLines(pr, s.Source, 3))
-	}
+	w.source(s.Source)
+}
 
-	a := s.Applies
+// applies is when the step can be taken.
+func (w *stepText) applies() {
+	a, pr := w.s.Applies, w.pr
 	after := ""
-	if prev, ok := pol.Step(a.AfterStep); ok {
-		after = prev.InSentence(lang)
+	if prev, ok := w.pol.Step(a.AfterStep); ok {
+		after = prev.InSentence(w.lang)
 	}
 	if a.Always {
-		line(3, pr.Text("explain.applies.always", nil))
+		w.line(pr.Text("explain.applies.always", nil))
 	}
 	if a.AfterRejection {
-		line(3, pr.Text("explain.applies.after_rejection", map[string]any{"Step": after}))
+		w.line(pr.Text("explain.applies.after_rejection", map[string]any{"Step": after}))
 	}
 	if a.AfterNoAgreement {
-		line(3, pr.Text("explain.applies.after_no_agreement", map[string]any{"Step": after}))
+		w.line(pr.Text("explain.applies.after_no_agreement", map[string]any{"Step": after}))
 	}
+	w.noAnswer(after)
+	if !a.Always && !a.AfterRejection && !a.AfterNoAgreement && a.NoAnswerWithin == nil && a.NoAnswerBy == "" && after != "" {
+		w.line(pr.Text("explain.applies.after_step", map[string]any{"Step": after}))
+	}
+	w.source(a.Source)
+}
+
+// noAnswer is when the step opens because the one before did not answer.
+func (w *stepText) noAnswer(after string) {
+	s, a, pr, day := w.s, w.s.Applies, w.pr, w.day
 	switch {
-	case s.NoAnswerBy != nil && a.NoAnswerWithin != nil:
-		line(3, pr.Text("explain.applies.no_answer", map[string]any{
+	case s.NoAnswerBy == nil:
+	case a.NoAnswerWithin != nil:
+		w.line(pr.Text("explain.applies.no_answer", map[string]any{
 			"Step": after, "Period": periodText(pr, *a.NoAnswerWithin), "Date": day(s.NoAnswerBy.Date)}))
-	case s.NoAnswerBy != nil:
-		if d, ok := v.inForce[a.NoAnswerBy]; ok {
+	default:
+		if d, ok := w.v.inForce[a.NoAnswerBy]; ok {
 			// A filed case: the date in force, whatever a holding reply did.
-			line(3, pr.Text("explain.applies.no_answer_by", map[string]any{"Step": after, "Date": day(d)}))
+			w.line(pr.Text("explain.applies.no_answer_by", map[string]any{"Step": after, "Date": day(d)}))
 		} else if s.NoAnswerByExtended != nil {
-			line(3, pr.Text("explain.applies.no_answer_by_extended", map[string]any{
+			w.line(pr.Text("explain.applies.no_answer_by_extended", map[string]any{
 				"Step": after, "Date": day(s.NoAnswerBy.Date), "Extended": day(s.NoAnswerByExtended.Date)}))
 		} else {
-			line(3, pr.Text("explain.applies.no_answer_by", map[string]any{"Step": after, "Date": day(s.NoAnswerBy.Date)}))
+			w.line(pr.Text("explain.applies.no_answer_by", map[string]any{"Step": after, "Date": day(s.NoAnswerBy.Date)}))
 		}
 	}
-	if !a.Always && !a.AfterRejection && !a.AfterNoAgreement && a.NoAnswerWithin == nil && a.NoAnswerBy == "" && after != "" {
-		line(3, pr.Text("explain.applies.after_step", map[string]any{"Step": after}))
-	}
-	if v.sources {
-		b.WriteString(sourceLines(pr, a.Source, 3))
-	}
+}
 
-	cond := s.Conditions
+// conditions are the step's fee, minimum amount, languages, form and note.
+func (w *stepText) conditions() {
+	cond, pr := w.s.Conditions, w.pr
 	if cond.Fee != nil {
-		line(3, pr.Text("explain.fee", map[string]any{"Amount": pr.Money(cond.Fee.Amount, cond.Fee.Currency)}))
-		if v.sources {
-			b.WriteString(sourceLines(pr, cond.Fee.Source, 3))
-		}
+		w.line(pr.Text("explain.fee", map[string]any{"Amount": pr.Money(cond.Fee.Amount, cond.Fee.Currency)}))
+		w.source(cond.Fee.Source)
 	}
 	if m := cond.MinAmount; m != nil {
-		line(3, pr.Text("explain.min_amount", map[string]any{"Amount": pr.Money(m.Amount, m.Currency)}))
-		if c := v.claim; c != nil && c.Currency == m.Currency && c.Amount < m.Amount {
-			line(3, pr.Text("explain.min_amount_below", map[string]any{"Claim": pr.Money(c.Amount, c.Currency), "Amount": pr.Money(m.Amount, m.Currency), "Body": s.InSentence(lang)}))
+		w.line(pr.Text("explain.min_amount", map[string]any{"Amount": pr.Money(m.Amount, m.Currency)}))
+		if c := w.v.claim; c != nil && c.Currency == m.Currency && c.Amount < m.Amount {
+			w.line(pr.Text("explain.min_amount_below", map[string]any{"Claim": pr.Money(c.Amount, c.Currency), "Amount": pr.Money(m.Amount, m.Currency), "Body": w.s.InSentence(w.lang)}))
 		}
-		if v.sources {
-			b.WriteString(sourceLines(pr, m.Source, 3))
-		}
+		w.source(m.Source)
 	}
 	if len(cond.Languages) > 0 {
 		names := make([]string, len(cond.Languages))
 		for i, l := range cond.Languages {
 			names[i] = pr.Text("langname."+l, nil)
 		}
-		line(3, pr.Text("explain.languages", map[string]any{"Languages": strings.Join(names, ", ")}))
+		w.line(pr.Text("explain.languages", map[string]any{"Languages": strings.Join(names, ", ")}))
 	}
-	if f := cond.Form.In(lang); f != "" {
-		line(3, pr.Text("explain.form", map[string]any{"Form": f}))
+	if f := cond.Form.In(w.lang); f != "" {
+		w.line(pr.Text("explain.form", map[string]any{"Form": f}))
 	}
-	if note := cond.Note.In(lang); note != "" {
-		line(3, note)
+	if note := cond.Note.In(w.lang); note != "" {
+		w.line(note)
 	}
-	if v.sources {
-		b.WriteString(sourceLines(pr, cond.Source, 3))
-	}
+	w.source(cond.Source)
+}
 
-	for _, d := range s.Deadlines {
-		data := map[string]any{"Label": d.Label.In(lang), "Period": periodText(pr, d.Period)}
+// deadlines are the step's dates: whom each binds, and when.
+func (w *stepText) deadlines() {
+	pr, day := w.pr, w.day
+	for _, d := range w.s.Deadlines {
+		data := map[string]any{"Label": d.Label.In(w.lang), "Period": periodText(pr, d.Period)}
 		switch {
 		case !d.Dated:
-			line(3, pr.Text("explain.deadline.after_decision", data))
+			w.line(pr.Text("explain.deadline.after_decision", data))
 		case d.Due.ByHour:
-			data["Time"] = day(d.Due.Date) + " " + d.Due.Ends.In(pol.Clock().Location()).Format("15:04")
-			line(3, pr.Text("explain.deadline.hours", data))
-		case d.Binds == policies.BindsConsumer && !v.today.IsZero() && d.Due.Date.Before(v.today):
-			data["Date"], data["Body"] = day(d.Due.Date), s.InSentence(lang)
-			line(3, pr.Text("explain.deadline.consumer_passed", data))
+			data["Time"] = day(d.Due.Date) + " " + d.Due.Ends.In(w.pol.Clock().Location()).Format("15:04")
+			w.line(pr.Text("explain.deadline.hours", data))
+		case d.Binds == policies.BindsConsumer && !w.v.today.IsZero() && d.Due.Date.Before(w.v.today):
+			data["Date"], data["Body"] = day(d.Due.Date), w.s.InSentence(w.lang)
+			w.line(pr.Text("explain.deadline.consumer_passed", data))
 		case d.Binds == policies.BindsConsumer:
 			data["Date"] = day(d.Due.Date)
-			line(3, pr.Text("explain.deadline.consumer", data))
+			w.line(pr.Text("explain.deadline.consumer", data))
 		default:
 			data["Date"] = day(d.Due.Date)
-			line(3, pr.Text("explain.deadline.issuer", data))
+			w.line(pr.Text("explain.deadline.issuer", data))
 		}
 		if d.Extended != nil {
-			line(3, pr.Text("explain.extension", map[string]any{
-				"Label": d.Extension.Label.In(lang), "Date": day(d.Extended.Date), "Period": periodText(pr, d.Extension.Period)}))
+			w.line(pr.Text("explain.extension", map[string]any{
+				"Label": d.Extension.Label.In(w.lang), "Date": day(d.Extended.Date), "Period": periodText(pr, d.Extension.Period)}))
 		}
-		if v.sources {
-			b.WriteString(sourceLines(pr, d.Source, 3))
-		}
+		w.source(d.Source)
 	}
-	return b.String()
 }
 
 // sourceLines says where a fact comes from and what is left to confirm.

@@ -106,140 +106,168 @@ func (t *turn) handleAgent() error {
 		t.tellAgents("agent.case_erased", map[string]any{"Case": t.c.ID, "Action": a.Action})
 		return nil
 	}
-	by := a.Agent
-	if by == "" {
-		by = unnamedAgent
+	if a.Agent == "" {
+		a.Agent = unnamedAgent
 	}
-	record := func(kind EventKind) {
-		t.c.History = append(t.c.History, Event{At: t.now.UTC(), Kind: kind, By: by, Text: a.Text})
-		t.caseChanged = true
-	}
-	needText := func() bool {
-		if a.Text == "" {
-			t.tellAgents("agent.text_required", map[string]any{"Case": t.c.ID, "Action": a.Action})
-			return false
-		}
-		return true
-	}
-
 	if a.Action == ActionReply && isInternal(a.Text) {
 		a.Action = ActionNote // agents mark internal notes this way in their thread
 	}
-	switch a.Action {
-	case ActionNote:
-		if !needText() {
-			return nil
-		}
-		record(EventNote)
-		t.tellAgents("agent.note_saved", map[string]any{"Case": t.c.ID})
-
-	case ActionReply:
-		if !needText() {
-			return nil
-		}
-		if t.c.Status == CaseClosed {
-			t.tellAgents("agent.case_closed", map[string]any{"Case": t.c.ID})
-			return nil
-		}
-		if t.c.Status == CaseSubmitted {
-			if _, err := t.move(evAcknowledge); err != nil {
-				return err
-			}
-		}
-		record(EventReply)
-		t.answered()
-		t.follow()
-		t.sayKey("case.agent_reply", map[string]any{"Agent": t.signature(by), "Issuer": t.issuerName(), "Case": t.c.ID, "Text": a.Text})
-		t.out[len(t.out)-1].Receipt = t.in.Ref
-
-	case ActionClaim:
-		if t.c.Status == CaseInProgress || t.c.Status == CaseExtended {
-			t.c.ClaimedBy = by // a handover between agents; the state stays
-		} else if ok, err := t.move(evClaim); !ok {
-			return err
-		}
-		t.c.ClaimedBy = by
-		record(EventClaim)
-		t.answered()
-		t.sayKey("case.claimed", map[string]any{"Agent": t.signature(by), "Case": t.c.ID})
-		t.tellAgents("agent.claimed", map[string]any{"Case": t.c.ID, "Agent": by})
-
-	case ActionExtend:
-		if !needText() {
-			return nil
-		}
-		decision, ok := t.decisionDeadline()
-		if !ok || decision.Extended == nil {
-			t.tellAgents("agent.no_extension", map[string]any{"Case": t.c.ID})
-			return nil
-		}
-		late := t.now.After(decision.Ends)
-		if ok, err := t.move(evExtend); !ok {
-			return err
-		}
-		t.c.ExtendedReason = a.Text
-		record(EventExtend)
-		t.answered()
-		t.follow()
-		t.sayKey("case.extended", map[string]any{"Case": t.c.ID, "Reason": a.Text, "Date": t.day(*decision.Extended)})
-		t.tellAgents("agent.extended", map[string]any{"Case": t.c.ID, "Date": decision.Extended.String()})
-		if late {
-			t.tellAgents("agent.extended_late", map[string]any{"Case": t.c.ID, "Date": decision.Due.String()})
-		}
-
-	case ActionDecide:
-		if a.Outcome != OutcomeUpheld && a.Outcome != OutcomePartial && a.Outcome != OutcomeRejected {
-			t.tellAgents("agent.outcome_required", map[string]any{"Case": t.c.ID})
-			return nil
-		}
-		if !needText() {
-			return nil
-		}
-		if ok, err := t.move(evDecide); !ok {
-			return err
-		}
-		t.c.Decision = &Decision{Outcome: a.Outcome, Text: a.Text, By: by, At: t.now.UTC()}
-		t.c.HumanOwned = true
-		for i := range t.c.Deadlines {
-			t.c.Deadlines[i].Met = true
-		}
-		record(EventDecide)
-		t.refreshTimers()
-		t.follow()
-		msg := t.text("case.decided."+string(a.Outcome), map[string]any{"Case": t.c.ID, "Agent": t.signature(by), "Issuer": t.issuerName(), "Text": a.Text})
-		if a.Outcome != OutcomeUpheld {
-			msg += "\n\n" + t.nextSteps()
-		}
-		t.say("case.decided."+string(a.Outcome), msg)
-		t.tellAgents("agent.decided", map[string]any{"Case": t.c.ID, "Outcome": a.Outcome})
-
-	case ActionClose:
-		if ok, err := t.move(evClose); !ok {
-			return err
-		}
-		record(EventClose)
-		t.refreshTimers()
-		t.retain()
-		t.sayKey("case.closed", map[string]any{"Case": t.c.ID})
-		if t.c.Rating == 0 {
-			var row []Button
-			for n := 1; n <= 5; n++ {
-				row = append(row, Button{Label: fmt.Sprint(n), Data: fmt.Sprintf("%s%s:%d", prefixRate, t.c.ID, n)})
-			}
-			t.sayKey("case.rate", nil, row)
-		}
-
-	case ActionReopen:
-		if ok, err := t.move(evReopen); !ok {
-			return err
-		}
-		record(EventReopen)
-		t.refreshTimers()
-		t.sayKey("case.reopened", map[string]any{"Case": t.c.ID})
-
-	default:
+	run, ok := agentActions[a.Action]
+	if !ok {
 		t.tellAgents("agent.unknown_action", map[string]any{"Action": a.Action})
+		return nil
 	}
+	return run(t, a)
+}
+
+// agentActions are what an agent can do on a case.
+var agentActions = map[Action]func(*turn, *AgentAction) error{
+	ActionNote:   (*turn).agentNote,
+	ActionReply:  (*turn).agentReply,
+	ActionClaim:  (*turn).agentClaim,
+	ActionExtend: (*turn).agentExtend,
+	ActionDecide: (*turn).agentDecide,
+	ActionClose:  (*turn).agentClose,
+	ActionReopen: (*turn).agentReopen,
+}
+
+// record adds the agent's action to the case's history.
+func (t *turn) record(kind EventKind, a *AgentAction) {
+	t.c.History = append(t.c.History, Event{At: t.now.UTC(), Kind: kind, By: a.Agent, Text: a.Text})
+	t.caseChanged = true
+}
+
+// needText tells the agents an action needs a text, if it has none.
+func (t *turn) needText(a *AgentAction) bool {
+	if a.Text == "" {
+		t.tellAgents("agent.text_required", map[string]any{"Case": t.c.ID, "Action": a.Action})
+		return false
+	}
+	return true
+}
+
+func (t *turn) agentNote(a *AgentAction) error {
+	if !t.needText(a) {
+		return nil
+	}
+	t.record(EventNote, a)
+	t.tellAgents("agent.note_saved", map[string]any{"Case": t.c.ID})
+	return nil
+}
+
+func (t *turn) agentReply(a *AgentAction) error {
+	if !t.needText(a) {
+		return nil
+	}
+	if t.c.Status == CaseClosed {
+		t.tellAgents("agent.case_closed", map[string]any{"Case": t.c.ID})
+		return nil
+	}
+	if t.c.Status == CaseSubmitted {
+		if _, err := t.move(evAcknowledge); err != nil {
+			return err
+		}
+	}
+	t.record(EventReply, a)
+	t.answered()
+	t.follow()
+	t.sayKey("case.agent_reply", map[string]any{"Agent": t.signature(a.Agent), "Issuer": t.issuerName(), "Case": t.c.ID, "Text": a.Text})
+	t.out[len(t.out)-1].Receipt = t.in.Ref
+	return nil
+}
+
+func (t *turn) agentClaim(a *AgentAction) error {
+	if t.c.Status != CaseInProgress && t.c.Status != CaseExtended { // else a handover: the state stays
+		if ok, err := t.move(evClaim); !ok {
+			return err
+		}
+	}
+	t.c.ClaimedBy = a.Agent
+	t.record(EventClaim, a)
+	t.answered()
+	t.sayKey("case.claimed", map[string]any{"Agent": t.signature(a.Agent), "Case": t.c.ID})
+	t.tellAgents("agent.claimed", map[string]any{"Case": t.c.ID, "Agent": a.Agent})
+	return nil
+}
+
+func (t *turn) agentExtend(a *AgentAction) error {
+	if !t.needText(a) {
+		return nil
+	}
+	decision, ok := t.decisionDeadline()
+	if !ok || decision.Extended == nil {
+		t.tellAgents("agent.no_extension", map[string]any{"Case": t.c.ID})
+		return nil
+	}
+	late := t.now.After(decision.Ends)
+	if ok, err := t.move(evExtend); !ok {
+		return err
+	}
+	t.c.ExtendedReason = a.Text
+	t.record(EventExtend, a)
+	t.answered()
+	t.follow()
+	t.sayKey("case.extended", map[string]any{"Case": t.c.ID, "Reason": a.Text, "Date": t.day(*decision.Extended)})
+	t.tellAgents("agent.extended", map[string]any{"Case": t.c.ID, "Date": decision.Extended.String()})
+	if late {
+		t.tellAgents("agent.extended_late", map[string]any{"Case": t.c.ID, "Date": decision.Due.String()})
+	}
+	return nil
+}
+
+func (t *turn) agentDecide(a *AgentAction) error {
+	if a.Outcome != OutcomeUpheld && a.Outcome != OutcomePartial && a.Outcome != OutcomeRejected {
+		t.tellAgents("agent.outcome_required", map[string]any{"Case": t.c.ID})
+		return nil
+	}
+	if !t.needText(a) {
+		return nil
+	}
+	if ok, err := t.move(evDecide); !ok {
+		return err
+	}
+	t.c.Decision = &Decision{Outcome: a.Outcome, Text: a.Text, By: a.Agent, At: t.now.UTC()}
+	t.c.HumanOwned = true
+	for i := range t.c.Deadlines {
+		t.c.Deadlines[i].Met = true
+	}
+	t.record(EventDecide, a)
+	t.refreshTimers()
+	t.follow()
+	msg := t.text("case.decided."+string(a.Outcome), map[string]any{"Case": t.c.ID, "Agent": t.signature(a.Agent), "Issuer": t.issuerName(), "Text": a.Text})
+	if a.Outcome != OutcomeUpheld {
+		msg += "\n\n" + t.nextSteps()
+	}
+	t.say("case.decided."+string(a.Outcome), msg)
+	t.tellAgents("agent.decided", map[string]any{"Case": t.c.ID, "Outcome": a.Outcome})
+	return nil
+}
+
+func (t *turn) agentClose(a *AgentAction) error {
+	if ok, err := t.move(evClose); !ok {
+		return err
+	}
+	t.record(EventClose, a)
+	t.refreshTimers()
+	t.retain()
+	t.sayKey("case.closed", map[string]any{"Case": t.c.ID})
+	if t.c.Rating == 0 {
+		var row []Button
+		for n := 1; n <= 5; n++ {
+			row = append(row, Button{Label: fmt.Sprint(n), Data: fmt.Sprintf("%s%s:%d", prefixRate, t.c.ID, n)})
+		}
+		t.sayKey("case.rate", nil, row)
+	}
+	return nil
+}
+
+func (t *turn) agentReopen(a *AgentAction) error {
+	if ok, err := t.move(evReopen); !ok {
+		return err
+	}
+	t.record(EventReopen, a)
+	t.refreshTimers()
+	t.sayKey("case.reopened", map[string]any{"Case": t.c.ID})
 	return nil
 }
 

@@ -25,6 +25,14 @@ import (
 // with OMBUD_ADMIN_TOKEN: one owner of the data, no second process touching
 // its files.
 
+// complaintsQuery is what a register command was asked for.
+type complaintsQuery struct {
+	issuer, status   string
+	overdue          bool
+	format, from, to string
+	out              string
+}
+
 func runComplaints(ctx context.Context, env *Env, args []string) int {
 	const synopsis = "list [--issuer ID] [--status S] [--overdue] | show CASE | export --format csv|json [--from DATE --to DATE] | stats"
 	sub := ""
@@ -35,26 +43,20 @@ func runComplaints(ctx context.Context, env *Env, args []string) int {
 		"Reads the complaints register: from the data directory, or from the running server\n"+
 			"(OMBUD_HTTP_ADDR, with OMBUD_ADMIN_TOKEN if set) while ombud serve holds it.")
 	data := dataFlag(fs, env)
-	issuer := fs.String("issuer", "", "only this issuer")
-	status := fs.String("status", "", "only this status: open (any not decided or closed), "+statusList())
-	overdue := fs.Bool("overdue", false, "only cases past their decision date")
-	format := fs.String("format", "csv", "export format: csv or json")
-	from := fs.String("from", "", "export cases received on or after this date")
-	to := fs.String("to", "", "export cases received on or before this date")
-	out := fs.String("out", "", "write the export to this file (default: standard output)")
+	var q complaintsQuery
+	fs.StringVar(&q.issuer, "issuer", "", "only this issuer")
+	fs.StringVar(&q.status, "status", "", "only this status: open (any not decided or closed), "+statusList())
+	fs.BoolVar(&q.overdue, "overdue", false, "only cases past their decision date")
+	fs.StringVar(&q.format, "format", "csv", "export format: csv or json")
+	fs.StringVar(&q.from, "from", "", "export cases received on or after this date")
+	fs.StringVar(&q.to, "to", "", "export cases received on or before this date")
+	fs.StringVar(&q.out, "out", "", "write the export to this file (default: standard output)")
 	rest, code, ok := parseFlags(env, fs, args)
 	if !ok {
 		return code
 	}
-	switch sub {
-	case "list", "show", "export", "stats":
-	case "":
-		return usageError(env, fs, "say list, show, export or stats")
-	default:
-		return usageError(env, fs, "unknown subcommand %q: say list, show, export or stats", sub)
-	}
-	if *status != "" && *status != "open" && !slices.Contains(dialog.CaseStatuses(), dialog.CaseStatus(*status)) {
-		return usageError(env, fs, "--status: want open or one of %s, got %q", statusList(), *status)
+	if err := q.validate(sub, rest); err != nil {
+		return usageError(env, fs, "%v", err)
 	}
 	key, err := encryptionKey(env)
 	if err != nil {
@@ -70,69 +72,104 @@ func runComplaints(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "ombud complaints: %v\n", err)
 		return exitProblems
 	}
-	if _, known := reg.Current().Get(*issuer); *issuer != "" && !known && !slices.ContainsFunc(complaints, func(c dialog.Complaint) bool { return c.Issuer == *issuer }) {
-		return usageError(env, fs, "--issuer: no issuer %q (known: %s)", *issuer, strings.Join(reg.Current().IDs(), ", "))
+	set := reg.Current()
+	if _, known := set.Get(q.issuer); q.issuer != "" && !known && !slices.ContainsFunc(complaints, func(c dialog.Complaint) bool { return c.Issuer == q.issuer }) {
+		return usageError(env, fs, "--issuer: no issuer %q (known: %s)", q.issuer, strings.Join(set.IDs(), ", "))
 	}
 	now := env.Now()
-	rows := make([]dialog.RegisterRow, 0, len(complaints))
-	for _, c := range complaints {
-		p, _ := reg.Current().Get(c.Issuer)
-		rows = append(rows, c.Row(p, now))
+	rowOf := func(c dialog.Complaint) dialog.RegisterRow {
+		p, _ := set.Get(c.Issuer)
+		return c.Row(p, now)
 	}
-
 	switch sub {
 	case "show":
-		if len(rest) != 1 {
-			return usageError(env, fs, "name one case, such as AXSE-2026-00001")
-		}
-		for _, c := range complaints {
-			if strings.EqualFold(c.ID, rest[0]) {
-				p, _ := reg.Current().Get(c.Issuer)
-				showComplaint(env.Stdout, c, c.Row(p, now))
-				return exitOK
-			}
-		}
-		fmt.Fprintf(env.Stderr, "ombud complaints show: no case %s\n", rest[0])
-		return exitProblems
+		return showCase(env, complaints, rest[0], rowOf)
 	case "list":
-		var picked []dialog.RegisterRow
-		for _, r := range rows {
-			if (*issuer == "" || r.Issuer == *issuer) && statusMatches(*status, r.Status) && (!*overdue || r.OnTime == dialog.OnTimeNo) {
-				picked = append(picked, r)
-			}
-		}
-		tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "CASE\tISSUER\tSTATUS\tRECEIVED\tDECISION DUE\tON TIME\tLATE")
-		for _, r := range picked {
-			due := r.DecisionDue
-			if r.ExtendedDue != "" && r.HoldingReplyAt != "" {
-				due = r.ExtendedDue + " (ext.)"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.Case, r.Issuer, r.Status, r.ReceivedDate, due, r.OnTime, r.WorkingDaysLate)
-		}
-		tw.Flush()
-		fmt.Fprintf(env.Stdout, "%d %s\n", len(picked), plural(len(picked), "case", "cases"))
-		return exitOK
+		listCases(env.Stdout, complaints, q, rowOf)
 	case "stats":
+		rows := make([]dialog.RegisterRow, 0, len(complaints))
+		for _, c := range complaints {
+			rows = append(rows, rowOf(c))
+		}
 		writeStats(env.Stdout, rows)
-		return exitOK
+	case "export":
+		return exportCases(env, complaints, q, rowOf)
 	}
+	return exitOK
+}
 
-	// export
-	var picked []dialog.RegisterRow
-	for _, r := range rows {
-		if (*from == "" || r.ReceivedDate >= *from) && (*to == "" || r.ReceivedDate <= *to) && (*issuer == "" || r.Issuer == *issuer) {
+// validate checks the subcommand and the flags before anything is read.
+func (q complaintsQuery) validate(sub string, rest []string) error {
+	switch sub {
+	case "list", "stats", "export":
+	case "show":
+		if len(rest) != 1 {
+			return errors.New("name one case, such as AXSE-2026-00001")
+		}
+	case "":
+		return errors.New("say list, show, export or stats")
+	default:
+		return fmt.Errorf("unknown subcommand %q: say list, show, export or stats", sub)
+	}
+	if q.status != "" && q.status != "open" && !slices.Contains(dialog.CaseStatuses(), dialog.CaseStatus(q.status)) {
+		return fmt.Errorf("--status: want open or one of %s, got %q", statusList(), q.status)
+	}
+	for _, d := range []string{q.from, q.to} {
+		if _, err := policies.ParseDate(d); d != "" && err != nil {
+			return fmt.Errorf("--from/--to: want a date like 2026-01-01, got %q", d)
+		}
+	}
+	if sub == "export" && q.format != "csv" && q.format != "json" {
+		return fmt.Errorf("--format: want csv or json, got %q", q.format)
+	}
+	return nil
+}
+
+// showCase prints one case in full.
+func showCase(env *Env, complaints []dialog.Complaint, id string, rowOf func(dialog.Complaint) dialog.RegisterRow) int {
+	for _, c := range complaints {
+		if strings.EqualFold(c.ID, id) {
+			showComplaint(env.Stdout, c, rowOf(c))
+			return exitOK
+		}
+	}
+	fmt.Fprintf(env.Stderr, "ombud complaints show: no case %s\n", id)
+	return exitProblems
+}
+
+// listCases prints the cases the query picks, a line each.
+func listCases(w io.Writer, complaints []dialog.Complaint, q complaintsQuery, rowOf func(dialog.Complaint) dialog.RegisterRow) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CASE\tISSUER\tSTATUS\tRECEIVED\tDECISION DUE\tON TIME\tLATE")
+	n := 0
+	for _, c := range complaints {
+		r := rowOf(c)
+		if (q.issuer != "" && r.Issuer != q.issuer) || !statusMatches(q.status, r.Status) || (q.overdue && r.OnTime != dialog.OnTimeNo) {
+			continue
+		}
+		due := r.DecisionDue
+		if r.ExtendedDue != "" && r.HoldingReplyAt != "" {
+			due = r.ExtendedDue + " (ext.)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.Case, r.Issuer, r.Status, r.ReceivedDate, due, r.OnTime, r.WorkingDaysLate)
+		n++
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d %s\n", n, plural(n, "case", "cases"))
+}
+
+// exportCases writes the register rows the query picks as CSV or JSON.
+func exportCases(env *Env, complaints []dialog.Complaint, q complaintsQuery, rowOf func(dialog.Complaint) dialog.RegisterRow) int {
+	picked := []dialog.RegisterRow{}
+	for _, c := range complaints {
+		r := rowOf(c)
+		if (q.from == "" || r.ReceivedDate >= q.from) && (q.to == "" || r.ReceivedDate <= q.to) && (q.issuer == "" || r.Issuer == q.issuer) {
 			picked = append(picked, r)
 		}
 	}
-	for _, d := range []string{*from, *to} {
-		if _, err := policies.ParseDate(d); d != "" && err != nil {
-			return usageError(env, fs, "--from/--to: want a date like 2026-01-01, got %q", d)
-		}
-	}
 	w := env.Stdout
-	if *out != "" {
-		f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600) // the register is personal data
+	if q.out != "" {
+		f, err := os.OpenFile(q.out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600) // the register is personal data
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "ombud complaints export: %v\n", err)
 			return exitProblems
@@ -140,18 +177,13 @@ func runComplaints(ctx context.Context, env *Env, args []string) int {
 		defer f.Close()
 		w = f
 	}
-	switch *format {
-	case "csv":
-		err = dialog.WriteRegisterCSV(w, picked)
-	case "json":
+	var err error
+	if q.format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		if picked == nil {
-			picked = []dialog.RegisterRow{}
-		}
 		err = enc.Encode(picked)
-	default:
-		return usageError(env, fs, "--format: want csv or json, got %q", *format)
+	} else {
+		err = dialog.WriteRegisterCSV(w, picked)
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ombud complaints export: %v\n", err)

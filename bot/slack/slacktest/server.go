@@ -298,120 +298,150 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request, method string, for
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.notify()
-	switch method {
-	case "apps.connections.open":
-		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer xapp-") {
-			reply(w, 200, map[string]any{"ok": false, "error": "not_allowed_token_type"})
-			return
-		}
-		reply(w, 200, map[string]any{"ok": true, "url": "ws" + strings.TrimPrefix(s.Server.URL, "http") + "/socket"})
-	case "auth.test":
-		reply(w, 200, map[string]any{"ok": true, "user_id": "UBOT", "bot_id": "BOMBUD", "team": "Ombud"})
-	case "chat.postMessage":
-		if form["channel"] == "" {
-			reply(w, 200, map[string]any{"ok": false, "error": "channel_not_found"})
-			return
-		}
-		m := &Message{Channel: form["channel"], TS: s.nextTS(), ThreadTS: form["thread_ts"], Text: form["text"], Blocks: form["blocks"], Metadata: form["metadata"]}
-		s.messages = append(s.messages, m)
-		reply(w, 200, map[string]any{"ok": true, "channel": m.Channel, "ts": m.TS})
-	case "chat.update":
-		for _, m := range s.messages {
-			if m.Channel == form["channel"] && m.TS == form["ts"] {
-				m.Text, m.Updated = form["text"], m.Updated+1
-				if form["blocks"] != "" {
-					m.Blocks = form["blocks"]
-				}
-				reply(w, 200, map[string]any{"ok": true, "channel": m.Channel, "ts": m.TS})
-				return
-			}
-		}
-		reply(w, 200, map[string]any{"ok": false, "error": "message_not_found"})
-	case "reactions.add":
-		for _, m := range s.messages {
-			if m.Channel == form["channel"] && m.TS == form["timestamp"] {
-				if slices.Contains(m.Reactions, form["name"]) {
-					// Like Slack: the same reaction twice is refused.
-					reply(w, 200, map[string]any{"ok": false, "error": "already_reacted"})
-					return
-				}
-				m.Reactions = append(m.Reactions, form["name"])
-				reply(w, 200, map[string]any{"ok": true})
-				return
-			}
-		}
-		// Agents' own messages are not posted through the API; accept the
-		// reaction on them like Slack does.
-		s.messages = append(s.messages, &Message{Channel: form["channel"], TS: form["timestamp"], Reactions: []string{form["name"]}, Text: "(agent message)"})
-		reply(w, 200, map[string]any{"ok": true})
-	case "views.open":
-		s.views = append(s.views, form["view"])
-		reply(w, 200, map[string]any{"ok": true, "view": map[string]any{"id": "V1"}})
-	case "users.info":
-		name, ok := s.users[form["user"]]
-		if !ok {
-			reply(w, 200, map[string]any{"ok": false, "error": "user_not_found"})
-			return
-		}
-		reply(w, 200, map[string]any{"ok": true, "user": map[string]any{"id": form["user"], "name": name, "real_name": name,
-			"profile": map[string]any{"display_name": name, "real_name": name}}})
-	case "conversations.replies", "conversations.history":
-		var msgs []map[string]any
-		for _, m := range s.messages {
-			if m.Channel != form["channel"] || (method == "conversations.replies" && m.ThreadTS != form["ts"] && m.TS != form["ts"]) {
-				continue
-			}
-			msg := map[string]any{"type": "message", "ts": m.TS, "thread_ts": m.ThreadTS, "text": m.Text}
-			if m.Metadata != "" {
-				var meta any
-				json.Unmarshal([]byte(m.Metadata), &meta)
-				msg["metadata"] = meta
-			}
-			msgs = append(msgs, msg)
-		}
-		// Like Slack, a page at a time: at most limit (and at most
-		// PageSize), with a cursor to the next.
-		from, _ := strconv.Atoi(form["cursor"])
-		limit, _ := strconv.Atoi(form["limit"])
-		if limit <= 0 || limit > s.pageSize() {
-			limit = s.pageSize()
-		}
-		from = min(from, len(msgs))
-		to := min(from+limit, len(msgs))
-		meta := map[string]any{}
-		if to < len(msgs) {
-			meta["next_cursor"] = strconv.Itoa(to)
-		}
-		reply(w, 200, map[string]any{"ok": true, "messages": msgs[from:to], "has_more": to < len(msgs), "response_metadata": meta})
-	case "files.delete":
-		for i, f := range s.fileIDs {
-			if f == form["file"] {
-				s.files = append(s.files[:i], s.files[i+1:]...)
-				s.fileIDs = append(s.fileIDs[:i], s.fileIDs[i+1:]...)
-				reply(w, 200, map[string]any{"ok": true})
-				return
-			}
-		}
-		reply(w, 200, map[string]any{"ok": false, "error": "file_not_found"})
-	case "files.getUploadURLExternal":
-		id := "F" + s.nextTS()
-		reply(w, 200, map[string]any{"ok": true, "upload_url": s.Server.URL + "/upload/" + id, "file_id": id})
-	case "files.completeUploadExternal":
-		var files []struct {
-			ID    string `json:"id"`
-			Title string `json:"title"`
-		}
-		json.Unmarshal([]byte(form["files"]), &files)
-		var out []map[string]any
-		for _, f := range files {
-			s.files = append(s.files, f.Title)
-			s.fileIDs = append(s.fileIDs, f.ID)
-			out = append(out, map[string]any{"id": f.ID, "title": f.Title})
-		}
-		reply(w, 200, map[string]any{"ok": true, "files": out})
-	default:
-		reply(w, 200, map[string]any{"ok": false, "error": "unknown_method"})
+	do, ok := methods[method]
+	if !ok {
+		reply(w, 200, refusal("unknown_method"))
+		return
 	}
+	reply(w, 200, do(s, r, method, form))
+}
+
+// answer is a Web API answer's JSON.
+type answer = map[string]any
+
+func refusal(code string) answer { return answer{"ok": false, "error": code} }
+
+// methods are the Web API methods the fake does; s.mu is held.
+var methods = map[string]func(s *Server, r *http.Request, method string, form map[string]string) answer{
+	"apps.connections.open": func(s *Server, r *http.Request, _ string, _ map[string]string) answer {
+		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer xapp-") {
+			return refusal("not_allowed_token_type")
+		}
+		return answer{"ok": true, "url": "ws" + strings.TrimPrefix(s.Server.URL, "http") + "/socket"}
+	},
+	"auth.test": func(*Server, *http.Request, string, map[string]string) answer {
+		return answer{"ok": true, "user_id": "UBOT", "bot_id": "BOMBUD", "team": "Ombud"}
+	},
+	"chat.postMessage":             (*Server).postMessage,
+	"chat.update":                  (*Server).updateMessage,
+	"reactions.add":                (*Server).addReaction,
+	"users.info":                   (*Server).userInfo,
+	"conversations.replies":        (*Server).history,
+	"conversations.history":        (*Server).history,
+	"files.delete":                 (*Server).deleteFile,
+	"files.completeUploadExternal": (*Server).completeUpload,
+	"views.open": func(s *Server, _ *http.Request, _ string, form map[string]string) answer {
+		s.views = append(s.views, form["view"])
+		return answer{"ok": true, "view": answer{"id": "V1"}}
+	},
+	"files.getUploadURLExternal": func(s *Server, _ *http.Request, _ string, _ map[string]string) answer {
+		id := "F" + s.nextTS()
+		return answer{"ok": true, "upload_url": s.Server.URL + "/upload/" + id, "file_id": id}
+	},
+}
+
+func (s *Server) postMessage(_ *http.Request, _ string, form map[string]string) answer {
+	if form["channel"] == "" {
+		return refusal("channel_not_found")
+	}
+	m := &Message{Channel: form["channel"], TS: s.nextTS(), ThreadTS: form["thread_ts"], Text: form["text"], Blocks: form["blocks"], Metadata: form["metadata"]}
+	s.messages = append(s.messages, m)
+	return answer{"ok": true, "channel": m.Channel, "ts": m.TS}
+}
+
+func (s *Server) updateMessage(_ *http.Request, _ string, form map[string]string) answer {
+	for _, m := range s.messages {
+		if m.Channel == form["channel"] && m.TS == form["ts"] {
+			m.Text, m.Updated = form["text"], m.Updated+1
+			if form["blocks"] != "" {
+				m.Blocks = form["blocks"]
+			}
+			return answer{"ok": true, "channel": m.Channel, "ts": m.TS}
+		}
+	}
+	return refusal("message_not_found")
+}
+
+func (s *Server) addReaction(_ *http.Request, _ string, form map[string]string) answer {
+	for _, m := range s.messages {
+		if m.Channel == form["channel"] && m.TS == form["timestamp"] {
+			if slices.Contains(m.Reactions, form["name"]) {
+				return refusal("already_reacted") // like Slack: the same reaction twice is refused
+			}
+			m.Reactions = append(m.Reactions, form["name"])
+			return answer{"ok": true}
+		}
+	}
+	// Agents' own messages are not posted through the API; accept the
+	// reaction on them like Slack does.
+	s.messages = append(s.messages, &Message{Channel: form["channel"], TS: form["timestamp"], Reactions: []string{form["name"]}, Text: "(agent message)"})
+	return answer{"ok": true}
+}
+
+func (s *Server) userInfo(_ *http.Request, _ string, form map[string]string) answer {
+	name, ok := s.users[form["user"]]
+	if !ok {
+		return refusal("user_not_found")
+	}
+	return answer{"ok": true, "user": answer{"id": form["user"], "name": name, "real_name": name,
+		"profile": answer{"display_name": name, "real_name": name}}}
+}
+
+// history answers conversations.history and conversations.replies like
+// Slack: a page at a time, at most limit (and at most PageSize), with a
+// cursor to the next.
+func (s *Server) history(_ *http.Request, method string, form map[string]string) answer {
+	var msgs []answer
+	for _, m := range s.messages {
+		if m.Channel != form["channel"] || (method == "conversations.replies" && m.ThreadTS != form["ts"] && m.TS != form["ts"]) {
+			continue
+		}
+		msg := answer{"type": "message", "ts": m.TS, "thread_ts": m.ThreadTS, "text": m.Text}
+		if m.Metadata != "" {
+			var meta any
+			json.Unmarshal([]byte(m.Metadata), &meta)
+			msg["metadata"] = meta
+		}
+		msgs = append(msgs, msg)
+	}
+	from, _ := strconv.Atoi(form["cursor"])
+	limit, _ := strconv.Atoi(form["limit"])
+	if limit <= 0 || limit > s.pageSize() {
+		limit = s.pageSize()
+	}
+	from = min(from, len(msgs))
+	to := min(from+limit, len(msgs))
+	meta := answer{}
+	if to < len(msgs) {
+		meta["next_cursor"] = strconv.Itoa(to)
+	}
+	return answer{"ok": true, "messages": msgs[from:to], "has_more": to < len(msgs), "response_metadata": meta}
+}
+
+func (s *Server) deleteFile(_ *http.Request, _ string, form map[string]string) answer {
+	for i, f := range s.fileIDs {
+		if f == form["file"] {
+			s.files = append(s.files[:i], s.files[i+1:]...)
+			s.fileIDs = append(s.fileIDs[:i], s.fileIDs[i+1:]...)
+			return answer{"ok": true}
+		}
+	}
+	return refusal("file_not_found")
+}
+
+func (s *Server) completeUpload(_ *http.Request, _ string, form map[string]string) answer {
+	var files []struct {
+		ID    string `json:"id"`
+		Title string `json:"title"`
+	}
+	json.Unmarshal([]byte(form["files"]), &files)
+	var out []answer
+	for _, f := range files {
+		s.files = append(s.files, f.Title)
+		s.fileIDs = append(s.fileIDs, f.ID)
+		out = append(out, answer{"id": f.ID, "title": f.Title})
+	}
+	return answer{"ok": true, "files": out}
 }
 
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
