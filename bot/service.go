@@ -138,36 +138,8 @@ func (s *Service) handle(ctx context.Context, item InboxItem) error {
 			}
 			return tx.Fail(item, err.Error())
 		}
-		if key != "" && res.Privacy != dialog.PrivacyErase {
-			if err := tx.PutSession(key, res.Session); err != nil {
-				return err
-			}
-		}
-		if res.Complaint != nil {
-			if err := tx.PutComplaint(*res.Complaint); err != nil {
-				return err
-			}
-			if res.SetTimers {
-				if err := tx.ReplaceTimers(res.Complaint.ID, res.Timers); err != nil {
-					return err
-				}
-			}
-		}
-		if err := tx.AddOutbox(res.Outputs...); err != nil {
+		if purge, err = s.save(tx, res, turn, in, key, now); err != nil {
 			return err
-		}
-		if res.Privacy != "" {
-			erased, err := s.privacy(tx, res.Privacy, in, key, res.Session, now)
-			if err != nil {
-				return err
-			}
-			purge = erased
-		}
-		if res.Erase && turn.Complaint != nil {
-			if err := s.erase(tx, *turn.Complaint, now); err != nil {
-				return err
-			}
-			purge = true
 		}
 		produced = res.Outputs
 		return tx.Done(item)
@@ -200,6 +172,42 @@ func (s *Service) purge() {
 		}
 		s.Log.Error("purge after erasure failed; old versions stay on disk until it succeeds", "err", err)
 	}
+}
+
+// save writes what a turn changed, in its transaction, and carries out a
+// privacy request or an erasure it made. It reports whether the store must
+// be purged once the transaction commits.
+func (s *Service) save(tx Tx, res dialog.Result, turn dialog.Turn, in dialog.Input, key string, now time.Time) (purge bool, err error) {
+	if key != "" && res.Privacy != dialog.PrivacyErase {
+		if err := tx.PutSession(key, res.Session); err != nil {
+			return false, err
+		}
+	}
+	if res.Complaint != nil {
+		if err := tx.PutComplaint(*res.Complaint); err != nil {
+			return false, err
+		}
+		if res.SetTimers {
+			if err := tx.ReplaceTimers(res.Complaint.ID, res.Timers); err != nil {
+				return false, err
+			}
+		}
+	}
+	if err := tx.AddOutbox(res.Outputs...); err != nil {
+		return false, err
+	}
+	if res.Privacy != "" {
+		if purge, err = s.privacy(tx, res.Privacy, in, key, res.Session, now); err != nil {
+			return false, err
+		}
+	}
+	if res.Erase && turn.Complaint != nil {
+		if err := s.erase(tx, *turn.Complaint, now); err != nil {
+			return false, err
+		}
+		purge = true
+	}
+	return purge, nil
 }
 
 // observe reports a handled input to the observer. Deadline events count

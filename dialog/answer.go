@@ -69,50 +69,81 @@ func parseAnswer(f policies.Field, text string, today policies.Date, pr *locales
 	if text == "" {
 		return Answer{}, &invalid{key: "validate.required"}
 	}
-	switch f.Type {
-	case policies.FieldText, policies.FieldLongText:
-		return parseText(f, text)
-	case policies.FieldDate:
-		d, ok := parseDay(text, today)
-		if !ok {
-			return Answer{}, &invalid{key: "validate.date"}
-		}
-		if d.After(today) {
-			return Answer{}, &invalid{key: "validate.date_future"}
-		}
-		return Answer{Value: d.String(), Display: d.String()}, nil
-	case policies.FieldEmail:
-		addr, err := mail.ParseAddress(text)
-		if err != nil || !emailShape.MatchString(addr.Address) {
-			return Answer{}, &invalid{key: "validate.email"}
-		}
-		return Answer{Value: addr.Address, Display: addr.Address}, nil
-	case policies.FieldPhone:
-		return parsePhone(text)
-	case policies.FieldAmount:
-		return parseAmount(text, f.Currency, pr)
-	case policies.FieldReference:
-		return parseReference(f, text, pr)
-	case policies.FieldYesNo:
-		switch yesNo(text) {
-		case "yes":
-			return Answer{Value: "yes", Display: pr.Text("answer.yes", nil)}, nil
-		case "no":
-			return Answer{Value: "no", Display: pr.Text("answer.no", nil)}, nil
-		}
-		return Answer{}, &invalid{key: "validate.yes_no"}
-	case policies.FieldChoice:
-		for i, ch := range f.Choices {
-			label := ch.Label.In(pr.Lang())
-			if strings.EqualFold(text, label) || strings.EqualFold(text, ch.ID) || text == strconv.Itoa(i+1) {
-				return Answer{Value: ch.ID, Display: label}, nil
-			}
-		}
-		return Answer{}, &invalid{key: "validate.choice"}
-	case policies.FieldAttachments:
-		return Answer{}, &invalid{key: "validate.attachment"}
+	parse, ok := answerParsers[f.Type]
+	if !ok {
+		return Answer{}, &invalid{key: "validate.required"}
 	}
-	return Answer{}, &invalid{key: "validate.required"}
+	return parse(f, text, today, pr)
+}
+
+// answerParsers read a typed answer to a field, by the field's type. A new
+// field type is a parser here, its name in policies' field types, and its
+// buttons, if any, in the prompt.
+var answerParsers = map[string]func(f policies.Field, text string, today policies.Date, pr *locales.Printer) (Answer, *invalid){
+	policies.FieldText: func(f policies.Field, text string, _ policies.Date, _ *locales.Printer) (Answer, *invalid) {
+		return parseText(f, text)
+	},
+	policies.FieldLongText: func(f policies.Field, text string, _ policies.Date, _ *locales.Printer) (Answer, *invalid) {
+		return parseText(f, text)
+	},
+	policies.FieldDate: parseDate,
+	policies.FieldEmail: func(_ policies.Field, text string, _ policies.Date, _ *locales.Printer) (Answer, *invalid) {
+		return parseEmail(text)
+	},
+	policies.FieldPhone: func(_ policies.Field, text string, _ policies.Date, _ *locales.Printer) (Answer, *invalid) {
+		return parsePhone(text)
+	},
+	policies.FieldAmount: func(f policies.Field, text string, _ policies.Date, pr *locales.Printer) (Answer, *invalid) {
+		return parseAmount(text, f.Currency, pr)
+	},
+	policies.FieldReference: func(f policies.Field, text string, _ policies.Date, pr *locales.Printer) (Answer, *invalid) {
+		return parseReference(f, text, pr)
+	},
+	policies.FieldYesNo:  parseYesNo,
+	policies.FieldChoice: parseChoice,
+	policies.FieldAttachments: func(policies.Field, string, policies.Date, *locales.Printer) (Answer, *invalid) {
+		return Answer{}, &invalid{key: "validate.attachment"} // files, not words
+	},
+}
+
+func parseDate(_ policies.Field, text string, today policies.Date, _ *locales.Printer) (Answer, *invalid) {
+	d, ok := parseDay(text, today)
+	if !ok {
+		return Answer{}, &invalid{key: "validate.date"}
+	}
+	if d.After(today) {
+		return Answer{}, &invalid{key: "validate.date_future"}
+	}
+	return Answer{Value: d.String(), Display: d.String()}, nil
+}
+
+func parseEmail(text string) (Answer, *invalid) {
+	addr, err := mail.ParseAddress(text)
+	if err != nil || !emailShape.MatchString(addr.Address) {
+		return Answer{}, &invalid{key: "validate.email"}
+	}
+	return Answer{Value: addr.Address, Display: addr.Address}, nil
+}
+
+func parseYesNo(_ policies.Field, text string, _ policies.Date, pr *locales.Printer) (Answer, *invalid) {
+	switch yesNo(text) {
+	case "yes":
+		return Answer{Value: "yes", Display: pr.Text("answer.yes", nil)}, nil
+	case "no":
+		return Answer{Value: "no", Display: pr.Text("answer.no", nil)}, nil
+	}
+	return Answer{}, &invalid{key: "validate.yes_no"}
+}
+
+// parseChoice takes a choice by its label, its id or its number.
+func parseChoice(f policies.Field, text string, _ policies.Date, pr *locales.Printer) (Answer, *invalid) {
+	for i, ch := range f.Choices {
+		label := ch.Label.In(pr.Lang())
+		if strings.EqualFold(text, label) || strings.EqualFold(text, ch.ID) || text == strconv.Itoa(i+1) {
+			return Answer{Value: ch.ID, Display: label}, nil
+		}
+	}
+	return Answer{}, &invalid{key: "validate.choice"}
 }
 
 func parseText(f policies.Field, text string) (Answer, *invalid) {

@@ -519,62 +519,81 @@ func (t *turn) answerField() error {
 	case t.in.Data == dataSkip && !f.Required:
 		t.setAnswer(f.ID, Answer{Skipped: true})
 	case f.Type == policies.FieldAttachments:
-		if t.in.Attachment != nil && t.in.Attachment.Size > MaxAttachmentBytes {
-			t.reprompt(&invalid{key: "validate.file_too_large", data: map[string]any{"MB": MaxAttachmentBytes >> 20}})
+		if !t.answerFiles(f) {
 			return nil
-		}
-		if t.in.Attachment != nil {
-			a := t.s.Answers[f.ID]
-			a.Skipped = false // a file now answers what was skipped before
-			a.Attachments = append(a.Attachments, *t.in.Attachment)
-			a.Value = fmt.Sprint(len(a.Attachments))
-			a.Display = attachmentNames(a.Attachments)
-			t.setAnswer(f.ID, a)
-			t.sayKey("intake.attachment_received", map[string]any{"Name": t.in.Attachment.Name, "Count": len(a.Attachments)},
-				[]Button{t.button("button.done", dataDone)})
-			return nil
-		}
-		if t.in.Data != dataDone && !strings.EqualFold(cleanText(t.in.Text), t.text("button.done", nil)) {
-			t.reprompt(&invalid{key: "validate.attachment"})
-			return nil
-		}
-		if len(t.s.Answers[f.ID].Attachments) == 0 && f.Required {
-			t.reprompt(&invalid{key: "validate.attachment"})
-			return nil
-		}
-		if _, ok := t.s.Answers[f.ID]; !ok {
-			t.setAnswer(f.ID, Answer{Skipped: true})
 		}
 	default:
-		text := t.in.Text
-		if choice, ok := strings.CutPrefix(t.in.Data, prefixChoice); ok {
-			text = choice
-		} else if t.in.Data == dataYes || t.in.Data == dataNo {
-			text = t.in.Data
-		}
-		if t.in.Attachment != nil {
-			// A file with a caption would lose the file: ask for words.
-			t.reprompt(&invalid{key: "validate.not_attachment"})
+		if !t.answerTyped(f) {
 			return nil
-		}
-		if !f.Required && cleanText(text) == "" {
-			t.reprompt(&invalid{key: "validate.optional_empty"})
-			return nil
-		}
-		a, bad := parseAnswer(f, text, t.today(), t.pr())
-		if bad != nil {
-			t.reprompt(bad)
-			return nil
-		}
-		t.setAnswer(f.ID, a)
-		if t.in.Ref != "" {
-			if t.s.Sources == nil {
-				t.s.Sources = map[string]string{}
-			}
-			t.s.Sources[t.in.Ref] = f.ID
 		}
 	}
 	return t.advance()
+}
+
+// answerFiles takes a file for an attachments question, or Done. It
+// reports whether the question is answered; if not, it has said why or
+// acknowledged the file.
+func (t *turn) answerFiles(f policies.Field) bool {
+	if t.in.Attachment != nil && t.in.Attachment.Size > MaxAttachmentBytes {
+		t.reprompt(&invalid{key: "validate.file_too_large", data: map[string]any{"MB": MaxAttachmentBytes >> 20}})
+		return false
+	}
+	if t.in.Attachment != nil {
+		a := t.s.Answers[f.ID]
+		a.Skipped = false // a file now answers what was skipped before
+		a.Attachments = append(a.Attachments, *t.in.Attachment)
+		a.Value = fmt.Sprint(len(a.Attachments))
+		a.Display = attachmentNames(a.Attachments)
+		t.setAnswer(f.ID, a)
+		t.sayKey("intake.attachment_received", map[string]any{"Name": t.in.Attachment.Name, "Count": len(a.Attachments)},
+			[]Button{t.button("button.done", dataDone)})
+		return false
+	}
+	if t.in.Data != dataDone && !strings.EqualFold(cleanText(t.in.Text), t.text("button.done", nil)) {
+		t.reprompt(&invalid{key: "validate.attachment"})
+		return false
+	}
+	if len(t.s.Answers[f.ID].Attachments) == 0 && f.Required {
+		t.reprompt(&invalid{key: "validate.attachment"})
+		return false
+	}
+	if _, ok := t.s.Answers[f.ID]; !ok {
+		t.setAnswer(f.ID, Answer{Skipped: true})
+	}
+	return true
+}
+
+// answerTyped takes a typed or pressed answer to a question that is not
+// about files, and reports whether it was taken.
+func (t *turn) answerTyped(f policies.Field) bool {
+	text := t.in.Text
+	if choice, ok := strings.CutPrefix(t.in.Data, prefixChoice); ok {
+		text = choice
+	} else if t.in.Data == dataYes || t.in.Data == dataNo {
+		text = t.in.Data
+	}
+	if t.in.Attachment != nil {
+		// A file with a caption would lose the file: ask for words.
+		t.reprompt(&invalid{key: "validate.not_attachment"})
+		return false
+	}
+	if !f.Required && cleanText(text) == "" {
+		t.reprompt(&invalid{key: "validate.optional_empty"})
+		return false
+	}
+	a, bad := parseAnswer(f, text, t.today(), t.pr())
+	if bad != nil {
+		t.reprompt(bad)
+		return false
+	}
+	t.setAnswer(f.ID, a)
+	if t.in.Ref != "" {
+		if t.s.Sources == nil {
+			t.s.Sources = map[string]string{}
+		}
+		t.s.Sources[t.in.Ref] = f.ID
+	}
+	return true
 }
 
 // advance goes to the next question after the current field.

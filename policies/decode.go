@@ -45,21 +45,31 @@ func (c *checker) decode(node ast.Node, v reflect.Value, at keyPath) bool {
 		v.Set(elem)
 		return true
 	case t.Kind() == reflect.Slice:
-		seq, ok := node.(*ast.SequenceNode)
-		if !ok {
-			c.errorAt(node, at, "want a list (items starting with \"- \")")
-			return true
-		}
-		list := reflect.MakeSlice(t, len(seq.Values), len(seq.Values))
-		for i, item := range seq.Values {
-			if !c.decode(item, list.Index(i), at.index(i)) {
-				return false
-			}
-		}
-		v.Set(list)
+		return c.decodeList(node, v, at)
+	}
+	return c.decodeStruct(node, v, at)
+}
+
+// decodeList decodes a YAML sequence into a slice, item by item.
+func (c *checker) decodeList(node ast.Node, v reflect.Value, at keyPath) bool {
+	seq, ok := node.(*ast.SequenceNode)
+	if !ok {
+		c.errorAt(node, at, "want a list (items starting with \"- \")")
 		return true
 	}
-	// A struct: each key a field.
+	list := reflect.MakeSlice(v.Type(), len(seq.Values), len(seq.Values))
+	for i, item := range seq.Values {
+		if !c.decode(item, list.Index(i), at.index(i)) {
+			return false
+		}
+	}
+	v.Set(list)
+	return true
+}
+
+// decodeStruct decodes a YAML mapping into a struct, each key a field; an
+// unknown key is reported with the nearest known one.
+func (c *checker) decodeStruct(node ast.Node, v reflect.Value, at keyPath) bool {
 	var values []*ast.MappingValueNode
 	switch n := node.(type) {
 	case *ast.MappingNode:
@@ -70,7 +80,7 @@ func (c *checker) decode(node ast.Node, v reflect.Value, at keyPath) bool {
 		c.errorAt(node, at, "want a mapping of keys and values")
 		return true
 	}
-	fields := yamlFields(t)
+	fields := yamlFields(v.Type())
 	for _, mv := range values {
 		if mv.Key == nil || mv.Key.GetToken() == nil {
 			continue
@@ -81,16 +91,7 @@ func (c *checker) decode(node ast.Node, v reflect.Value, at keyPath) bool {
 		}
 		i, known := fields[key]
 		if !known {
-			pos := mv.Key.GetToken().Position
-			msg := fmt.Sprintf("unknown key %q", key)
-			if near := nearest(key, fields); near != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", near)
-			}
-			if len(at) > 0 {
-				msg = at.String() + ": " + msg
-			}
-			c.problems = append(c.problems, c.problem(Error, pos.Line, pos.Column, msg))
-			c.undecoded = append(c.undecoded, at.key(key))
+			c.unknownKey(mv, key, fields, at)
 			continue
 		}
 		if !c.decode(mv.Value, v.Field(i), at.key(key)) {
@@ -98,6 +99,20 @@ func (c *checker) decode(node ast.Node, v reflect.Value, at keyPath) bool {
 		}
 	}
 	return true
+}
+
+// unknownKey reports a key the struct has no field for.
+func (c *checker) unknownKey(mv *ast.MappingValueNode, key string, fields map[string]int, at keyPath) {
+	pos := mv.Key.GetToken().Position
+	msg := fmt.Sprintf("unknown key %q", key)
+	if near := nearest(key, fields); near != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", near)
+	}
+	if len(at) > 0 {
+		msg = at.String() + ": " + msg
+	}
+	c.problems = append(c.problems, c.problem(Error, pos.Line, pos.Column, msg))
+	c.undecoded = append(c.undecoded, at.key(key))
 }
 
 // decodeValue decodes a leaf (a string, number, date, or a text in

@@ -138,25 +138,8 @@ func (c *checker) steps(p *Policy, langs []string) {
 	index := map[string]int{}
 	hasComplaints := false
 	for i, s := range p.Steps {
-		sp := at.index(i)
-		c.itemID(sp, s.ID, index, i)
-		if !slices.Contains(stepKinds, s.Kind) {
-			c.errorf(sp.key("kind"), "unknown kind %q (want one of %v)", s.Kind, stepKinds)
-		}
+		c.step(at.index(i), s, index, i, langs)
 		hasComplaints = hasComplaints || s.Kind == KindComplaints
-		c.text(sp.key("who"), s.Who, langs, true)
-		c.text(sp.key("who_in_sentence"), s.WhoInSentence, langs, false)
-		c.text(sp.key("description"), s.Description, langs, true)
-		if s.Country != "" && s.Country != Sweden && s.Country != Denmark {
-			c.errorf(sp.key("country"), "unknown country %q (want SE or DK)", s.Country)
-		}
-		c.source(sp.key("source"), s.Source)
-		c.contact(sp.key("contact"), s.Contact, langs)
-		c.conditions(sp.key("conditions"), s.Conditions, langs)
-		deadlineIDs := map[string]int{}
-		for j, d := range s.Deadlines {
-			c.deadline(sp.key("deadlines").index(j), d, deadlineIDs, j, langs)
-		}
 	}
 	if !hasComplaints {
 		c.errorf(at, "no step of kind %q: Ombud files complaints with the issuer's complaints function", KindComplaints)
@@ -164,34 +147,59 @@ func (c *checker) steps(p *Policy, langs []string) {
 	// References are checked once every id is known, so a step may name one
 	// defined further down; naming itself is a loop.
 	for i, s := range p.Steps {
-		ap := at.index(i).key("applies")
-		a := s.Applies
-		if !a.Always && a.AfterStep == "" {
-			c.errorf(ap, "say when the step applies: always: true, or after_step")
-		}
-		if a.AfterStep != "" {
-			if _, ok := index[a.AfterStep]; !ok {
-				c.errorf(ap.key("after_step"), "step %q is not defined", a.AfterStep)
-			} else if a.AfterStep == s.ID {
-				c.errorf(ap.key("after_step"), "a step cannot follow itself")
-			}
-		}
-		if (a.AfterRejection || a.NoAnswerWithin != nil || a.NoAnswerBy != "" || a.AfterNoAgreement) && a.AfterStep == "" {
-			c.errorf(ap, "after_rejection, after_no_agreement, no_answer_within and no_answer_by need after_step")
-		}
-		if a.NoAnswerWithin != nil {
-			c.period(ap.key("no_answer_within"), *a.NoAnswerWithin)
-		}
-		if a.NoAnswerWithin != nil && a.NoAnswerBy != "" {
-			c.errorf(ap, "say no_answer_within (this body's own period) or no_answer_by (the previous step's deadline), not both")
-		}
-		if a.NoAnswerBy != "" && a.AfterStep != "" {
-			if prev, ok := p.Step(a.AfterStep); ok && !slices.ContainsFunc(prev.Deadlines, func(d Deadline) bool { return d.ID == a.NoAnswerBy }) {
-				c.errorf(ap.key("no_answer_by"), "step %q has no deadline %q", a.AfterStep, a.NoAnswerBy)
-			}
-		}
-		c.source(ap.key("source"), a.Source)
+		c.applies(p, at.index(i).key("applies"), s, index)
 	}
+}
+
+// step checks one step of the ladder, but for when it applies.
+func (c *checker) step(sp keyPath, s Step, index map[string]int, i int, langs []string) {
+	c.itemID(sp, s.ID, index, i)
+	if !slices.Contains(stepKinds, s.Kind) {
+		c.errorf(sp.key("kind"), "unknown kind %q (want one of %v)", s.Kind, stepKinds)
+	}
+	c.text(sp.key("who"), s.Who, langs, true)
+	c.text(sp.key("who_in_sentence"), s.WhoInSentence, langs, false)
+	c.text(sp.key("description"), s.Description, langs, true)
+	if s.Country != "" && s.Country != Sweden && s.Country != Denmark {
+		c.errorf(sp.key("country"), "unknown country %q (want SE or DK)", s.Country)
+	}
+	c.source(sp.key("source"), s.Source)
+	c.contact(sp.key("contact"), s.Contact, langs)
+	c.conditions(sp.key("conditions"), s.Conditions, langs)
+	deadlineIDs := map[string]int{}
+	for j, d := range s.Deadlines {
+		c.deadline(sp.key("deadlines").index(j), d, deadlineIDs, j, langs)
+	}
+}
+
+// applies checks when a step applies, and that what it names exists.
+func (c *checker) applies(p *Policy, ap keyPath, s Step, index map[string]int) {
+	a := s.Applies
+	if !a.Always && a.AfterStep == "" {
+		c.errorf(ap, "say when the step applies: always: true, or after_step")
+	}
+	if a.AfterStep != "" {
+		if _, ok := index[a.AfterStep]; !ok {
+			c.errorf(ap.key("after_step"), "step %q is not defined", a.AfterStep)
+		} else if a.AfterStep == s.ID {
+			c.errorf(ap.key("after_step"), "a step cannot follow itself")
+		}
+	}
+	if (a.AfterRejection || a.NoAnswerWithin != nil || a.NoAnswerBy != "" || a.AfterNoAgreement) && a.AfterStep == "" {
+		c.errorf(ap, "after_rejection, after_no_agreement, no_answer_within and no_answer_by need after_step")
+	}
+	if a.NoAnswerWithin != nil {
+		c.period(ap.key("no_answer_within"), *a.NoAnswerWithin)
+	}
+	if a.NoAnswerWithin != nil && a.NoAnswerBy != "" {
+		c.errorf(ap, "say no_answer_within (this body's own period) or no_answer_by (the previous step's deadline), not both")
+	}
+	if a.NoAnswerBy != "" && a.AfterStep != "" {
+		if prev, ok := p.Step(a.AfterStep); ok && !slices.ContainsFunc(prev.Deadlines, func(d Deadline) bool { return d.ID == a.NoAnswerBy }) {
+			c.errorf(ap.key("no_answer_by"), "step %q has no deadline %q", a.AfterStep, a.NoAnswerBy)
+		}
+	}
+	c.source(ap.key("source"), a.Source)
 }
 
 // source checks a fact's source: where it is from, and when it was checked.
@@ -291,79 +299,101 @@ func (c *checker) fields(p *Policy, langs []string) {
 		return
 	}
 	index := map[string]int{}
-	registers := map[RegisterRole]bool{}
-	claims := 0
+	roles := fieldRoles{registers: map[RegisterRole]bool{}}
 	for i, f := range p.Fields {
 		fp := at.index(i)
-		if f.Mask && f.Type != FieldReference && f.Type != FieldText {
-			c.errorf(fp.key("mask"), "only a text or reference answer can be masked")
-		}
-		if f.Claim {
-			claims++
-			switch {
-			case f.Type != FieldAmount:
-				c.errorf(fp.key("claim"), "only an amount field can be the claim")
-			case claims > 1:
-				c.errorf(fp.key("claim"), "another field is already the claim")
-			}
-		}
-		if f.Register != "" {
-			switch {
-			case f.Register != RegisterProduct && f.Register != RegisterCause:
-				c.errorf(fp.key("register"), "%q: want product or cause", f.Register)
-			case f.Type != FieldChoice:
-				c.errorf(fp.key("register"), "only a choice field can be a register category")
-			case registers[f.Register]:
-				c.errorf(fp.key("register"), "another field is already the %s category", f.Register)
-			}
-			registers[f.Register] = true
-		}
+		c.fieldRole(fp, f, &roles)
 		c.itemID(fp, f.ID, index, i)
 		if !slices.Contains(fieldTypes, f.Type) {
 			c.errorf(fp.key("type"), "unknown type %q (want one of %v)", f.Type, fieldTypes)
 		}
 		c.text(fp.key("prompt"), f.Prompt, langs, true)
 		c.text(fp.key("help"), f.Help, langs, true)
-
-		if f.Type == FieldChoice {
-			if len(f.Choices) < 2 {
-				c.errorf(fp.key("choices"), "a choice needs at least two choices")
-			}
-			choiceIDs := map[string]int{}
-			for j, ch := range f.Choices {
-				c.itemID(fp.key("choices").index(j), ch.ID, choiceIDs, j)
-				c.text(fp.key("choices").index(j).key("label"), ch.Label, langs, true)
-			}
-		} else if len(f.Choices) > 0 {
-			c.errorf(fp.key("choices"), "only fields of type choice have choices")
-		}
-
-		if f.Pattern != "" {
-			if f.Type != FieldReference {
-				c.errorf(fp.key("pattern"), "only fields of type reference have a pattern")
-			} else if _, err := regexp.Compile(f.Pattern); err != nil {
-				c.errorf(fp.key("pattern"), "invalid pattern: %v", err)
-			}
-		}
-		if f.Currency != "" {
-			if f.Type != FieldAmount {
-				c.errorf(fp.key("currency"), "only fields of type amount have a currency")
-			} else if !currencyPattern.MatchString(f.Currency) {
-				c.errorf(fp.key("currency"), "%q is not a currency code such as SEK or DKK", f.Currency)
-			}
-		}
-		if f.MinLength < 0 {
-			c.errorf(fp.key("min_length"), "must not be negative")
-		}
-		if f.MaxLength < 0 {
-			c.errorf(fp.key("max_length"), "must not be negative")
-		}
-		if f.MaxLength > 0 && f.MinLength > f.MaxLength {
-			c.errorf(fp.key("min_length"), "min_length %d is above max_length %d", f.MinLength, f.MaxLength)
-		}
+		c.fieldChoices(fp, f, langs)
+		c.fieldLimits(fp, f)
 		if f.AskIf != nil {
 			c.askIf(p, fp.key("ask_if"), *f.AskIf, index, i)
 		}
+	}
+}
+
+// fieldRoles are the roles only one field of a policy may have.
+type fieldRoles struct {
+	claims    int
+	registers map[RegisterRole]bool
+}
+
+// fieldRole checks what a field is for beyond its question: masked on the
+// desk, the consumer's claim, or a register category.
+func (c *checker) fieldRole(fp keyPath, f Field, roles *fieldRoles) {
+	if f.Mask && f.Type != FieldReference && f.Type != FieldText {
+		c.errorf(fp.key("mask"), "only a text or reference answer can be masked")
+	}
+	if f.Claim {
+		roles.claims++
+		switch {
+		case f.Type != FieldAmount:
+			c.errorf(fp.key("claim"), "only an amount field can be the claim")
+		case roles.claims > 1:
+			c.errorf(fp.key("claim"), "another field is already the claim")
+		}
+	}
+	if f.Register != "" {
+		switch {
+		case f.Register != RegisterProduct && f.Register != RegisterCause:
+			c.errorf(fp.key("register"), "%q: want product or cause", f.Register)
+		case f.Type != FieldChoice:
+			c.errorf(fp.key("register"), "only a choice field can be a register category")
+		case roles.registers[f.Register]:
+			c.errorf(fp.key("register"), "another field is already the %s category", f.Register)
+		}
+		roles.registers[f.Register] = true
+	}
+}
+
+// fieldChoices checks a choice field's choices, and that no other field
+// has any.
+func (c *checker) fieldChoices(fp keyPath, f Field, langs []string) {
+	if f.Type != FieldChoice {
+		if len(f.Choices) > 0 {
+			c.errorf(fp.key("choices"), "only fields of type choice have choices")
+		}
+		return
+	}
+	if len(f.Choices) < 2 {
+		c.errorf(fp.key("choices"), "a choice needs at least two choices")
+	}
+	choiceIDs := map[string]int{}
+	for j, ch := range f.Choices {
+		c.itemID(fp.key("choices").index(j), ch.ID, choiceIDs, j)
+		c.text(fp.key("choices").index(j).key("label"), ch.Label, langs, true)
+	}
+}
+
+// fieldLimits checks what a field's answer must look like.
+func (c *checker) fieldLimits(fp keyPath, f Field) {
+	if f.Pattern != "" {
+		if f.Type != FieldReference {
+			c.errorf(fp.key("pattern"), "only fields of type reference have a pattern")
+		} else if _, err := regexp.Compile(f.Pattern); err != nil {
+			c.errorf(fp.key("pattern"), "invalid pattern: %v", err)
+		}
+	}
+	if f.Currency != "" {
+		if f.Type != FieldAmount {
+			c.errorf(fp.key("currency"), "only fields of type amount have a currency")
+		} else if !currencyPattern.MatchString(f.Currency) {
+			c.errorf(fp.key("currency"), "%q is not a currency code such as SEK or DKK", f.Currency)
+		}
+	}
+	if f.MinLength < 0 {
+		c.errorf(fp.key("min_length"), "must not be negative")
+	}
+	if f.MaxLength < 0 {
+		c.errorf(fp.key("max_length"), "must not be negative")
+	}
+	if f.MaxLength > 0 && f.MinLength > f.MaxLength {
+		c.errorf(fp.key("min_length"), "min_length %d is above max_length %d", f.MinLength, f.MaxLength)
 	}
 }
 

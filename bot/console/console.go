@@ -80,38 +80,14 @@ func (c *Chat) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Finish whatever a killed run left behind, then greet or resume. An
-	// issuer named on the command line starts a complaint to it, as a
-	// link does, unless one to it is being written.
+	// Finish whatever a killed run left behind, then greet or resume.
 	if err := c.step(ctx); err != nil {
 		return err
 	}
-	first := dialog.Input{Kind: dialog.InputResume}
-	if existing == nil || existing.State == dialog.StateNew || (c.Issuer != "" && existing.Issuer != c.Issuer) ||
-		(c.Issuer != "" && existing.State == dialog.StateSubmitted) {
-		first = dialog.Input{Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: c.Issuer}
-	}
-	if err := c.submit(ctx, first); err != nil {
+	if err := c.submit(ctx, c.firstInput(existing)); err != nil {
 		return err
 	}
-
-	lines := make(chan string)
-	readErr := make(chan error, 1)
-	go func() {
-		// Reading blocks until a line comes; the chat must still end on
-		// Ctrl-C, so the reading goes on its own while Run waits for it
-		// or for ctx.
-		scan := bufio.NewScanner(c.In)
-		scan.Buffer(make([]byte, 64*1024), 1024*1024)
-		for scan.Scan() {
-			select {
-			case lines <- scan.Text():
-			case <-ctx.Done():
-				return
-			}
-		}
-		readErr <- scan.Err()
-	}()
+	lines, readErr := c.readLines(ctx)
 	for {
 		var line string
 		select {
@@ -125,24 +101,59 @@ func (c *Chat) run(ctx context.Context) error {
 			return nil
 		case line = <-lines:
 		}
-		line = strings.TrimRight(line, "\r")
-		if c.Echo {
-			c.mu.Lock()
-			fmt.Fprintln(c.Out, "you>   "+c.wrap(line, "       "))
-			c.mu.Unlock()
-		}
-		in, ok, err := c.parse(line)
-		if err != nil {
-			fmt.Fprintln(c.Out, "! "+err.Error())
-			continue
-		}
-		if !ok {
-			continue
-		}
-		if err := c.submit(ctx, in); err != nil {
+		if err := c.take(ctx, strings.TrimRight(line, "\r")); err != nil {
 			return err
 		}
 	}
+}
+
+// firstInput greets or resumes: an issuer named on the command line starts
+// a complaint to it, as a link does, unless one to it is being written.
+func (c *Chat) firstInput(existing *dialog.Session) dialog.Input {
+	if existing == nil || existing.State == dialog.StateNew || (c.Issuer != "" && existing.Issuer != c.Issuer) ||
+		(c.Issuer != "" && existing.State == dialog.StateSubmitted) {
+		return dialog.Input{Kind: dialog.InputCommand, Command: dialog.CommandStart, Arg: c.Issuer}
+	}
+	return dialog.Input{Kind: dialog.InputResume}
+}
+
+// readLines reads the input a line at a time on its own goroutine: reading
+// blocks until a line comes, and the chat must still end on Ctrl-C. The
+// goroutine ends at the end of the input or when ctx ends.
+func (c *Chat) readLines(ctx context.Context) (<-chan string, <-chan error) {
+	lines := make(chan string)
+	readErr := make(chan error, 1)
+	go func() {
+		scan := bufio.NewScanner(c.In)
+		scan.Buffer(make([]byte, 64*1024), 1024*1024)
+		for scan.Scan() {
+			select {
+			case lines <- scan.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+		readErr <- scan.Err()
+	}()
+	return lines, readErr
+}
+
+// take handles one line the consumer (or the agent) typed.
+func (c *Chat) take(ctx context.Context, line string) error {
+	if c.Echo {
+		c.mu.Lock()
+		fmt.Fprintln(c.Out, "you>   "+c.wrap(line, "       "))
+		c.mu.Unlock()
+	}
+	in, ok, err := c.parse(line)
+	if err != nil {
+		fmt.Fprintln(c.Out, "! "+err.Error())
+		return nil
+	}
+	if !ok {
+		return nil
+	}
+	return c.submit(ctx, in)
 }
 
 // submit makes one input durable, handles it, fires due timers and prints

@@ -42,16 +42,9 @@ func runChat(ctx context.Context, env *Env, args []string) int {
 	if len(rest) > 0 {
 		return usageError(env, fs, "unexpected argument %q", rest[0])
 	}
-	if *now == "" {
-		*now = env.Getenv("OMBUD_NOW")
-	}
-	clock := env.Now
-	if *now != "" {
-		t, err := parseInstant(*now, time.Time{}, time.UTC)
-		if err != nil {
-			return usageError(env, fs, "--now: %v", err)
-		}
-		clock = console.Clock(t)
+	clock, err := chatClock(env, *now)
+	if err != nil {
+		return usageError(env, fs, "--now: %v", err)
 	}
 	if *lang == "" {
 		*lang = strings.SplitN(env.Getenv("LANG"), ".", 2)[0]
@@ -90,14 +83,9 @@ func runChat(ctx context.Context, env *Env, args []string) int {
 	width, _ := strconv.Atoi(env.Getenv("COLUMNS"))
 	chat := &console.Chat{In: env.Stdin, Out: env.Stdout, ChatID: *chatID, Issuer: *issuer, Lang: *lang, Agent: *agent,
 		ExportDir: filepath.Clean(*data) + "-exports", Echo: !isTerminal(env.Stdin), Width: width}
-	chat.Service = &bot.Service{
-		Store:     st,
-		Engine:    &dialog.Engine{Policies: reg.Current, Catalog: catalog, DeskLang: func(string) string { return *deskLang }},
-		Log:       log,
-		Now:       clock,
-		Consumers: map[string]bot.Sender{console.Channel: chat.ConsumerSender()},
-		Agents:    chat.AgentSender(),
-	}
+	engine := &dialog.Engine{Policies: reg.Current, Catalog: catalog, DeskLang: func(string) string { return *deskLang }}
+	chat.Service = &bot.Service{Store: st, Engine: engine, Log: log, Now: clock, Agents: chat.AgentSender(),
+		Consumers: map[string]bot.Sender{console.Channel: chat.ConsumerSender()}}
 	if err := chat.Run(ctx); err != nil {
 		fmt.Fprintf(env.Stderr, "ombud chat: %v\n", err)
 		return exitProblems
@@ -123,4 +111,20 @@ func newRegistry(env *Env, dirFlag string, log *slog.Logger) (*registry.Registry
 		return registry.NewDir(dir, log)
 	}
 	return registry.NewBundled(log)
+}
+
+// chatClock is the clock a chat runs on: fixed at now (or $OMBUD_NOW) for
+// rehearsals, else the real one.
+func chatClock(env *Env, now string) (func() time.Time, error) {
+	if now == "" {
+		now = env.Getenv("OMBUD_NOW")
+	}
+	if now == "" {
+		return env.Now, nil
+	}
+	t, err := parseInstant(now, time.Time{}, time.UTC)
+	if err != nil {
+		return nil, err
+	}
+	return console.Clock(t), nil
 }

@@ -223,38 +223,62 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
-	if err := r.ParseMultipartForm(32 << 20); err != nil && err != http.ErrNotMultipart {
-		reply(w, http.StatusBadRequest, map[string]any{"ok": false, "error": "invalid_form_data"})
+	form, bad := readForm(r)
+	if bad != "" {
+		reply(w, http.StatusBadRequest, refusal(bad))
 		return
-	}
-	form := map[string]string{}
-	for k, v := range r.Form {
-		form[k] = v[0]
-	}
-	// Some methods (views.open) send JSON with the token as a bearer.
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		var body map[string]json.RawMessage
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil && err != io.EOF {
-			reply(w, http.StatusBadRequest, map[string]any{"ok": false, "error": "invalid_json"})
-			return
-		}
-		for k, v := range body {
-			var str string
-			if json.Unmarshal(v, &str) == nil {
-				form[k] = str
-			} else {
-				form[k] = string(v)
-			}
-		}
 	}
 	token := form["token"]
 	if token == "" {
 		token = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 	}
 	if token != s.Token && !(method == "apps.connections.open" && strings.HasPrefix(token, "xapp-")) {
-		reply(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_auth"})
+		reply(w, http.StatusOK, refusal("invalid_auth"))
 		return
 	}
+	if s.failed(w, method, form) {
+		return
+	}
+	if lose := s.LoseAnswer; lose != nil && lose(method) {
+		s.call(httptest.NewRecorder(), r, method, form)
+		http.Error(w, "bad gateway", http.StatusBadGateway)
+		return
+	}
+	s.call(w, r, method, form)
+}
+
+// readForm reads a call's arguments: a form, or JSON (views.open sends
+// JSON, with the token as a bearer). bad is Slack's error for a malformed
+// body.
+func readForm(r *http.Request) (form map[string]string, bad string) {
+	if err := r.ParseMultipartForm(32 << 20); err != nil && err != http.ErrNotMultipart {
+		return nil, "invalid_form_data"
+	}
+	form = map[string]string{}
+	for k, v := range r.Form {
+		form[k] = v[0]
+	}
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		return form, ""
+	}
+	var body map[string]json.RawMessage
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil && err != io.EOF {
+		return nil, "invalid_json"
+	}
+	for k, v := range body {
+		var str string
+		if json.Unmarshal(v, &str) == nil {
+			form[k] = str
+		} else {
+			form[k] = string(v)
+		}
+	}
+	return form, ""
+}
+
+// failed counts the call, notes it as a violation if its method is under
+// a Retry-After, and answers it with Fail's failure if there is one.
+func (s *Server) failed(w http.ResponseWriter, method string, form map[string]string) bool {
 	s.mu.Lock()
 	s.calls[method]++
 	s.callLog = append(s.callLog, Call{Method: method, Channel: form["channel"], At: time.Now()})
@@ -263,34 +287,29 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.violations = append(s.violations, fmt.Sprintf("%s %s before Retry-After ended", method, s.heldUntil[method].Sub(now).Round(time.Millisecond)))
 	}
 	s.mu.Unlock()
-	if fail != nil {
-		if f := fail(method, form); f != nil {
-			if f.RetryAfter > 0 {
-				w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
-				s.mu.Lock()
-				if s.heldUntil == nil {
-					s.heldUntil, s.heldSince = map[string]time.Time{}, map[string]time.Time{}
-				}
-				s.heldSince[method] = time.Now()
-				s.heldUntil[method] = s.heldSince[method].Add(time.Duration(f.RetryAfter) * time.Second)
-				s.mu.Unlock()
-			}
-			status := f.Status
-			if status == 0 {
-				status = http.StatusOK
-			}
-			reply(w, status, map[string]any{"ok": false, "error": f.Error})
-			return
+	if fail == nil {
+		return false
+	}
+	f := fail(method, form)
+	if f == nil {
+		return false
+	}
+	if f.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+		s.mu.Lock()
+		if s.heldUntil == nil {
+			s.heldUntil, s.heldSince = map[string]time.Time{}, map[string]time.Time{}
 		}
+		s.heldSince[method] = time.Now()
+		s.heldUntil[method] = s.heldSince[method].Add(time.Duration(f.RetryAfter) * time.Second)
+		s.mu.Unlock()
 	}
-	lose := s.LoseAnswer
-	if lose != nil && lose(method) {
-		rec := httptest.NewRecorder()
-		s.call(rec, r, method, form)
-		http.Error(w, "bad gateway", http.StatusBadGateway)
-		return
+	status := f.Status
+	if status == 0 {
+		status = http.StatusOK
 	}
-	s.call(w, r, method, form)
+	reply(w, status, refusal(f.Error))
+	return true
 }
 
 // call does one Web API method.

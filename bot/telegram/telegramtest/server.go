@@ -314,14 +314,7 @@ func (s *Server) Wait(timeout time.Duration, cond func() bool) bool {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if rest, ok := strings.CutPrefix(r.URL.Path, "/file/bot"+s.Token+"/"); ok {
-		s.mu.Lock()
-		content, found := s.contents[rest]
-		s.mu.Unlock()
-		if !found {
-			http.NotFound(w, r)
-			return
-		}
-		w.Write(content)
+		s.file(w, r, rest)
 		return
 	}
 	path := strings.TrimPrefix(r.URL.Path, "/bot")
@@ -334,17 +327,48 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "Unauthorized", 0)
 		return
 	}
-	// A call without parameters has an empty body, even as multipart.
-	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+	form, err := readForm(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "Bad Request: "+err.Error(), 0)
 		return
 	}
+	s.mu.Lock()
+	s.calls[method]++
+	s.callLog = append(s.callLog, Call{Method: method, Chat: form["chat_id"], At: time.Now()})
+	fail := s.Fail
+	s.mu.Unlock()
+	if fail != nil {
+		if f := fail(method, form); f != nil {
+			s.fail(w, r, method, form, f)
+			return
+		}
+	}
+	s.dispatch(w, r, method, form)
+}
+
+// file serves a file's bytes, as Telegram's file URLs do.
+func (s *Server) file(w http.ResponseWriter, r *http.Request, path string) {
+	s.mu.Lock()
+	content, found := s.contents[path]
+	s.mu.Unlock()
+	if !found {
+		http.NotFound(w, r)
+		return
+	}
+	w.Write(content)
+}
+
+// readForm reads a call's parameters, form-encoded or multipart.
+func readForm(r *http.Request) (map[string]string, error) {
+	// A call without parameters has an empty body, even as multipart.
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+	if err != nil {
+		return nil, err
+	}
 	if len(body) > 0 {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		if err := r.ParseMultipartForm(32 << 20); err != nil && err != http.ErrNotMultipart {
-			writeError(w, http.StatusBadRequest, "Bad Request: "+err.Error(), 0)
-			return
+			return nil, err
 		}
 	}
 	form := map[string]string{}
@@ -356,35 +380,31 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			form[k] = v[0]
 		}
 	}
-	s.mu.Lock()
-	s.calls[method]++
-	s.callLog = append(s.callLog, Call{Method: method, Chat: form["chat_id"], At: time.Now()})
-	fail := s.Fail
-	s.mu.Unlock()
-	if fail != nil {
-		if f := fail(method, form); f != nil && f.Drop {
-			if f.Done {
-				s.dispatch(httptest.NewRecorder(), r, method, form)
-			}
-			if hj, ok := w.(http.Hijacker); ok {
-				if conn, _, err := hj.Hijack(); err == nil {
-					conn.Close()
-					return
-				}
-			}
-			panic(http.ErrAbortHandler)
-		} else if f != nil {
-			if f.Status == http.StatusTooManyRequests {
-				s.mu.Lock()
-				s.pauseStarted = time.Now()
-				s.pausedUntil = s.pauseStarted.Add(time.Duration(f.RetryAfter) * time.Second)
-				s.mu.Unlock()
-			}
-			writeError(w, f.Status, f.Text, f.RetryAfter)
-			return
+	return form, nil
+}
+
+// fail answers a call with a failure: a dropped connection (after doing
+// the call, if f.Done) or an error answer, a 429 pausing the bot.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, method string, form map[string]string, f *Failure) {
+	if f.Drop {
+		if f.Done {
+			s.dispatch(httptest.NewRecorder(), r, method, form)
 		}
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler)
 	}
-	s.dispatch(w, r, method, form)
+	if f.Status == http.StatusTooManyRequests {
+		s.mu.Lock()
+		s.pauseStarted = time.Now()
+		s.pausedUntil = s.pauseStarted.Add(time.Duration(f.RetryAfter) * time.Second)
+		s.mu.Unlock()
+	}
+	writeError(w, f.Status, f.Text, f.RetryAfter)
 }
 
 // dispatch answers one Bot API call.
