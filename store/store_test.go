@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,32 +18,13 @@ import (
 	"ombud/bot"
 	"ombud/bot/storetest"
 	"ombud/dialog"
-	"ombud/policies"
 )
 
 // t0 is the contract suite's "now"; UTC, so times survive JSON and compare
 // with reflect.DeepEqual.
-var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+var t0 = storetest.T0
 
 const testTTL = time.Hour
-
-// fakeClock is the injected clock; tests move it instead of sleeping.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // testKey is a fixed AES-256 key for the encrypted variants.
 func testKey() []byte { return []byte("0123456789abcdef0123456789abcdef") }
@@ -91,8 +71,8 @@ func TestContractEncrypted(t *testing.T) {
 // Badger-only behaviour, beside the contract.
 func TestBadger(t *testing.T) {
 	open := func(t *testing.T, dir string, opts Options) *Store { return openStore(t, dir, opts) }
-	start := func(t *testing.T) (*Store, *fakeClock, func() *Store) {
-		clock := &fakeClock{t: t0}
+	start := func(t *testing.T) (*Store, *storetest.Clock, func() *Store) {
+		clock := &storetest.Clock{}
 		return openStore(t, t.TempDir(), Options{Now: clock.Now, DedupeTTL: testTTL}), clock, nil
 	}
 
@@ -129,7 +109,7 @@ func TestBadger(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				s, _, _ := start(t)
-				mustUpdate(t, s, func(tx bot.Tx) error { return tx.PutSession("telegram:42", testSession("telegram", "42")) })
+				mustUpdate(t, s, func(tx bot.Tx) error { return tx.PutSession("telegram:42", storetest.Session("telegram", "42")) })
 				runs := 0
 				err := s.Update(func(tx bot.Tx) error {
 					runs++
@@ -170,7 +150,7 @@ func TestBadger(t *testing.T) {
 		s, _, _ := start(t)
 		mustUpdate(t, s, func(tx bot.Tx) error {
 			for _, chat := range []string{"3", "1", "2"} {
-				if err := tx.PutSession("telegram:"+chat, testSession("telegram", chat)); err != nil {
+				if err := tx.PutSession("telegram:"+chat, storetest.Session("telegram", chat)); err != nil {
 					return err
 				}
 			}
@@ -274,7 +254,7 @@ func TestEncryptionAtRest(t *testing.T) {
 			dir := t.TempDir()
 			s := openStore(t, dir, Options{EncryptionKey: tt.key})
 			mustUpdate(t, s, func(tx bot.Tx) error {
-				return tx.PutComplaint(testComplaint("AXSE-2026-000001", secret))
+				return tx.PutComplaint(storetest.Complaint("AXSE-2026-000001", secret))
 			})
 			// Check once with the write only in the log, once after Close
 			// has flushed it into a table.
@@ -326,7 +306,7 @@ func dirContains(t *testing.T, dir string, needle []byte) bool {
 func BenchmarkDurableTurn(b *testing.B) {
 	s := openStore(b, b.TempDir(), Options{})
 	items := enqueueN(b, s, b.N)
-	sess := testSession("telegram", "42")
+	sess := storetest.Session("telegram", "42")
 	c := benchComplaint()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -338,7 +318,7 @@ func BenchmarkDurableTurn(b *testing.B) {
 			if err := tx.PutComplaint(c); err != nil {
 				return err
 			}
-			if err := tx.AddOutbox(out("receipt"), out("agents")); err != nil {
+			if err := tx.AddOutbox(storetest.Output("receipt"), storetest.Output("agents")); err != nil {
 				return err
 			}
 			return tx.Done(items[i])
@@ -391,11 +371,11 @@ func turnValues(b *testing.B) [][]byte {
 		b.Fatalf("bench complaint is %d bytes of JSON, want about 2 KB", n)
 	}
 	return [][]byte{
-		marshal(testSession("telegram", "42")),
+		marshal(storetest.Session("telegram", "42")),
 		marshal(c),
 		u64(2), // outbox counter
-		marshal(outboxRecord{Output: out("receipt")}),
-		marshal(outboxRecord{Output: out("agents")}),
+		marshal(outboxRecord{Output: storetest.Output("receipt")}),
+		marshal(outboxRecord{Output: storetest.Output("agents")}),
 		u64(uint64(t0.UnixNano())), // handled key
 		nil,                        // inbox item deletion
 		nil,                        // pending marker deletion
@@ -408,7 +388,7 @@ func enqueueN(b *testing.B, s *Store, n int) []bot.InboxItem {
 	for i := 0; i < n; i += batch {
 		var ins []dialog.Input
 		for j := i; j < min(i+batch, n); j++ {
-			ins = append(ins, msg(fmt.Sprintf("tg:%d", j), "hello"))
+			ins = append(ins, storetest.Input(fmt.Sprintf("tg:%d", j), "hello"))
 		}
 		if _, err := s.Enqueue(nil, ins...); err != nil {
 			b.Fatal(err)
@@ -423,75 +403,9 @@ func enqueueN(b *testing.B, s *Store, n int) []bot.InboxItem {
 
 // Fixtures.
 
-func msg(key, text string) dialog.Input {
-	return dialog.Input{Key: key, Kind: dialog.InputMessage, Channel: "telegram", Chat: "42", Lang: "sv-SE", Text: text, At: t0}
-}
-
-func out(text string) dialog.Output {
-	return dialog.Output{To: dialog.ToConsumer, Channel: "telegram", Chat: "42", Key: "test." + text, Text: text,
-		Buttons: [][]dialog.Button{{{Label: "OK", Data: "ok"}}}}
-}
-
-func testSession(channel, chat string) dialog.Session {
-	return dialog.Session{
-		Channel:        channel,
-		Chat:           chat,
-		Lang:           "sv",
-		LangChosen:     true,
-		State:          dialog.StateField,
-		Issuer:         "amex-se",
-		Field:          "amount",
-		Contacted:      true,
-		FirstComplaint: policies.Date{Year: 2026, Month: time.October, Day: 30},
-		PriorAnswer:    dialog.PriorRejected,
-		Answers: map[string]dialog.Answer{
-			"date":       {Value: "2026-10-29", Display: "29 oktober 2026"},
-			"receipt":    {Value: "yes", Display: "Ja", Attachments: []dialog.Attachment{{FileID: "f1", Name: "kvitto.pdf", MIME: "application/pdf", Size: 1234}}},
-			"merchant":   {Skipped: true},
-			"what_wrong": {Value: "Dubbeldebitering", Display: "Dubbeldebitering"},
-		},
-		Back:      []dialog.Position{{State: dialog.StateIssuer}, {State: dialog.StateField, Field: "date"}},
-		UpdatedAt: t0,
-	}
-}
-
-func testComplaint(id, text string) dialog.Complaint {
-	extended := policies.Date{Year: 2027, Month: time.January, Day: 29}
-	extendedEnds := time.Date(2027, 1, 29, 23, 0, 0, 0, time.UTC)
-	return dialog.Complaint{
-		ID:             id,
-		Issuer:         "amex-se",
-		PolicyVersion:  "2026-11-01",
-		Channel:        "telegram",
-		Chat:           "42",
-		Lang:           "sv",
-		Status:         dialog.CaseExtended,
-		ReceivedAt:     t0,
-		ReceivedDate:   policies.Date{Year: 2026, Month: time.November, Day: 26},
-		Contacted:      true,
-		FirstComplaint: policies.Date{Year: 2026, Month: time.October, Day: 30},
-		PriorAnswer:    dialog.PriorRejected,
-		Answers: []dialog.FiledAnswer{
-			{Field: "what_wrong", Question: "Vad hände?", Value: text, Display: text},
-		},
-		Deadlines: []dialog.CaseDeadline{
-			{Step: "issuer", ID: "decision", Label: "Beslut", Due: policies.Date{Year: 2026, Month: time.December, Day: 17},
-				Ends: time.Date(2026, 12, 17, 23, 0, 0, 0, time.UTC), Extended: &extended, ExtendedEnds: &extendedEnds},
-		},
-		ClaimedBy:      "Anna",
-		HumanOwned:     true,
-		ExtendedReason: "waiting for the merchant",
-		Decision:       &dialog.Decision{Outcome: dialog.OutcomePartial, Text: "Half refunded", By: "Anna", At: t0.Add(time.Hour)},
-		History: []dialog.Event{
-			{At: t0, Kind: dialog.EventSubmitted},
-			{At: t0.Add(time.Minute), Kind: dialog.EventClaim, By: "Anna"},
-		},
-	}
-}
-
 // benchComplaint is a realistic filed complaint of about 2 KB of JSON.
 func benchComplaint() dialog.Complaint {
-	c := testComplaint("AXSE-2026-000123", strings.Repeat("Kortet debiterades två gånger. ", 12))
+	c := storetest.Complaint("AXSE-2026-000123", strings.Repeat("Kortet debiterades två gånger. ", 12))
 	for i := range 4 {
 		c.Answers = append(c.Answers, dialog.FiledAnswer{
 			Field: fmt.Sprintf("field_%d", i), Question: "En fråga om köpet?", Value: "ett svar", Display: "Ett svar",

@@ -13,32 +13,32 @@ import (
 	"ombud/policies"
 )
 
-// t0 is the suite's "now"; UTC, so times survive JSON and compare with
+// T0 is the suite's "now"; UTC, so times survive JSON and compare with
 // reflect.DeepEqual.
-var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+var T0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 
 // TTL is the dedupe memory the suite opens stores with.
 const TTL = time.Hour
 
 // Clock is the clock a store under test is given; the suite moves it
-// instead of sleeping.
+// instead of sleeping. Its zero value reads T0.
 type Clock struct {
 	mu sync.Mutex
-	t  time.Time
+	t  time.Duration // since T0
 }
 
 // Now is the clock's time.
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.t
+	return T0.Add(c.t)
 }
 
 // Advance moves the clock on.
 func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+	c.t += d
 }
 
 // Opener makes the stores the suite checks.
@@ -54,7 +54,7 @@ type Opener struct {
 // Run checks that the stores o opens keep the bot.Store contract.
 func Run(t *testing.T, o Opener) {
 	start := func(t *testing.T) (s bot.Store, clock *Clock, reopen func() bot.Store) {
-		clock = &Clock{t: t0}
+		clock = &Clock{}
 		s = o.Open(t, clock.Now, TTL)
 		if o.Reopen != nil {
 			reopen = func() bot.Store {
@@ -86,10 +86,10 @@ func Run(t *testing.T, o Opener) {
 
 func testSessionRoundTrip(t *testing.T, start starter) {
 	s, _, _ := start(t)
-	want := testSession("telegram", "42")
-	mustUpdate(t, s, func(tx bot.Tx) error { return tx.PutSession("telegram:42", want) })
+	want := Session("telegram", "42")
+	MustUpdate(t, s, func(tx bot.Tx) error { return tx.PutSession("telegram:42", want) })
 	var got dialog.Session
-	mustView(t, s, func(tx bot.Tx) (err error) {
+	MustView(t, s, func(tx bot.Tx) (err error) {
 		got, err = tx.Session("telegram:42")
 		return err
 	})
@@ -100,10 +100,10 @@ func testSessionRoundTrip(t *testing.T, start starter) {
 
 func testComplaintRoundTrip(t *testing.T, start starter) {
 	s, _, _ := start(t)
-	want := testComplaint("AXSE-2026-000001", "charged twice")
-	mustUpdate(t, s, func(tx bot.Tx) error { return tx.PutComplaint(want) })
+	want := Complaint("AXSE-2026-000001", "charged twice")
+	MustUpdate(t, s, func(tx bot.Tx) error { return tx.PutComplaint(want) })
 	var got dialog.Complaint
-	mustView(t, s, func(tx bot.Tx) (err error) {
+	MustView(t, s, func(tx bot.Tx) (err error) {
 		got, err = tx.Complaint(want.ID)
 		return err
 	})
@@ -114,8 +114,8 @@ func testComplaintRoundTrip(t *testing.T, start starter) {
 
 func testNotFound(t *testing.T, start starter) {
 	s, _, _ := start(t)
-	mustUpdate(t, s, func(tx bot.Tx) error {
-		if err := tx.PutSession("console:1", testSession("console", "1")); err != nil {
+	MustUpdate(t, s, func(tx bot.Tx) error {
+		if err := tx.PutSession("console:1", Session("console", "1")); err != nil {
 			return err
 		}
 		return tx.DeleteSession("console:1")
@@ -138,7 +138,7 @@ func testNotFound(t *testing.T, start starter) {
 
 func testViewIsReadOnly(t *testing.T, start starter) {
 	s, _, _ := start(t)
-	err := s.View(func(tx bot.Tx) error { return tx.PutSession("console:1", testSession("console", "1")) })
+	err := s.View(func(tx bot.Tx) error { return tx.PutSession("console:1", Session("console", "1")) })
 	if err == nil {
 		t.Fatal("PutSession in View: no error")
 	}
@@ -178,8 +178,8 @@ func testCaseNumbers(t *testing.T, start starter) {
 
 func testEnqueueOrder(t *testing.T, start starter) {
 	s, _, _ := start(t)
-	mustEnqueue(t, s, nil, 3, msg("tg:1", "a"), msg("tg:2", "b"), msg("tg:3", "c"))
-	mustEnqueue(t, s, nil, 2, msg("tg:4", "d"), msg("tg:5", "e"))
+	mustEnqueue(t, s, nil, 3, Input("tg:1", "a"), Input("tg:2", "b"), Input("tg:3", "c"))
+	mustEnqueue(t, s, nil, 2, Input("tg:4", "d"), Input("tg:5", "e"))
 	if got, want := pendingTexts(t, s, 0), []string{"a", "b", "c", "d", "e"}; !slices.Equal(got, want) {
 		t.Errorf("Pending(0) = %q, want %q", got, want)
 	}
@@ -206,21 +206,21 @@ func testEnqueueDedupe(t *testing.T, start starter) {
 		inputs  []dialog.Input
 		want    int
 	}{
-		{name: "new keys", inputs: []dialog.Input{msg("tg:1", "a"), msg("tg:2", "b")}, want: 2},
-		{name: "pending key", inputs: []dialog.Input{msg("tg:1", "a again")}, want: 0},
-		{name: "same key twice in one call", inputs: []dialog.Input{msg("tg:3", "c"), msg("tg:3", "c again")}, want: 1},
-		{name: "no key is always added", inputs: []dialog.Input{msg("", "x"), msg("", "x")}, want: 2},
-		{name: "no key again", inputs: []dialog.Input{msg("", "x")}, want: 1},
-		{name: "handled key", done: "a", inputs: []dialog.Input{msg("tg:1", "a again")}, want: 0},
-		{name: "handled key just before expiry", advance: TTL - time.Nanosecond, inputs: []dialog.Input{msg("tg:1", "a again")}, want: 0},
-		{name: "handled key after expiry", advance: time.Nanosecond, inputs: []dialog.Input{msg("tg:1", "a later")}, want: 1},
-		{name: "key back in the inbox", inputs: []dialog.Input{msg("tg:1", "a later")}, want: 0},
+		{name: "new keys", inputs: []dialog.Input{Input("tg:1", "a"), Input("tg:2", "b")}, want: 2},
+		{name: "pending key", inputs: []dialog.Input{Input("tg:1", "a again")}, want: 0},
+		{name: "same key twice in one call", inputs: []dialog.Input{Input("tg:3", "c"), Input("tg:3", "c again")}, want: 1},
+		{name: "no key is always added", inputs: []dialog.Input{Input("", "x"), Input("", "x")}, want: 2},
+		{name: "no key again", inputs: []dialog.Input{Input("", "x")}, want: 1},
+		{name: "handled key", done: "a", inputs: []dialog.Input{Input("tg:1", "a again")}, want: 0},
+		{name: "handled key just before expiry", advance: TTL - time.Nanosecond, inputs: []dialog.Input{Input("tg:1", "a again")}, want: 0},
+		{name: "handled key after expiry", advance: time.Nanosecond, inputs: []dialog.Input{Input("tg:1", "a later")}, want: 1},
+		{name: "key back in the inbox", inputs: []dialog.Input{Input("tg:1", "a later")}, want: 0},
 	}
 	for _, st := range steps {
 		clock.Advance(st.advance)
 		if st.done != "" {
 			item := pendingByText(t, s, st.done)
-			mustUpdate(t, s, func(tx bot.Tx) error { return tx.Done(item) })
+			MustUpdate(t, s, func(tx bot.Tx) error { return tx.Done(item) })
 		}
 		got, err := s.Enqueue(nil, st.inputs...)
 		if err != nil {
@@ -241,9 +241,9 @@ func testEnqueueCursor(t *testing.T, start starter) {
 	if _, _, ok, err := s.Cursor("telegram"); err != nil || ok {
 		t.Fatalf("Cursor before any = ok %v, err %v; want no cursor", ok, err)
 	}
-	mustEnqueue(t, s, &bot.Cursor{Name: "telegram", Value: 812346}, 1, msg("tg:812345", "a"))
+	mustEnqueue(t, s, &bot.Cursor{Name: "telegram", Value: 812346}, 1, Input("tg:812345", "a"))
 	// Only a duplicate: the cursor still moves on.
-	mustEnqueue(t, s, &bot.Cursor{Name: "telegram", Value: 812347}, 0, msg("tg:812345", "a"))
+	mustEnqueue(t, s, &bot.Cursor{Name: "telegram", Value: 812347}, 0, Input("tg:812345", "a"))
 	mustEnqueue(t, s, &bot.Cursor{Name: "slack", Value: -1}, 0)
 	tests := []struct {
 		name string
@@ -262,17 +262,17 @@ func testEnqueueCursor(t *testing.T, start starter) {
 
 func testUpdateAllOrNothing(t *testing.T, start starter) {
 	s, _, _ := start(t)
-	mustEnqueue(t, s, nil, 1, msg("tg:1", "a"))
+	mustEnqueue(t, s, nil, 1, Input("tg:1", "a"))
 	item := pendingByText(t, s, "a")
 	errBoom := errors.New("boom")
 	err := s.Update(func(tx bot.Tx) error {
 		if _, err := tx.NextCaseNumber("AXSE", 2026); err != nil {
 			return err
 		}
-		if err := tx.PutSession("telegram:1", testSession("telegram", "1")); err != nil {
+		if err := tx.PutSession("telegram:1", Session("telegram", "1")); err != nil {
 			return err
 		}
-		if err := tx.AddOutbox(out("hello")); err != nil {
+		if err := tx.AddOutbox(Output("hello")); err != nil {
 			return err
 		}
 		if err := tx.Done(item); err != nil {
@@ -300,30 +300,30 @@ func testUpdateAllOrNothing(t *testing.T, start starter) {
 
 func testFullTurn(t *testing.T, start starter) {
 	s, _, _ := start(t)
-	in := msg("tg:7", "my card was charged twice")
+	in := Input("tg:7", "my card was charged twice")
 	mustEnqueue(t, s, &bot.Cursor{Name: "telegram", Value: 8}, 1, in)
 	items, err := s.Pending(10)
 	if err != nil || len(items) != 1 {
 		t.Fatalf("Pending = %v, %v; want one item", items, err)
 	}
 	item := items[0]
-	sess := testSession("telegram", "42")
-	c := testComplaint("AXSE-2026-000001", item.Input.Text)
+	sess := Session("telegram", "42")
+	c := Complaint("AXSE-2026-000001", item.Input.Text)
 	timers := []dialog.Timer{
-		{Case: c.ID, Kind: dialog.TimerReminder, Deadline: "decision", At: t0.Add(24 * time.Hour)},
-		{Case: c.ID, Kind: dialog.TimerDue, Deadline: "decision", At: t0.Add(48 * time.Hour)},
+		{Case: c.ID, Kind: dialog.TimerReminder, Deadline: "decision", At: T0.Add(24 * time.Hour)},
+		{Case: c.ID, Kind: dialog.TimerDue, Deadline: "decision", At: T0.Add(48 * time.Hour)},
 	}
-	mustUpdate(t, s, func(tx bot.Tx) error {
+	MustUpdate(t, s, func(tx bot.Tx) error {
 		if err := tx.PutSession("telegram:42", sess); err != nil {
 			return err
 		}
 		if err := tx.PutComplaint(c); err != nil {
 			return err
 		}
-		if err := tx.AddOutbox(out("receipt")); err != nil {
+		if err := tx.AddOutbox(Output("receipt")); err != nil {
 			return err
 		}
-		if err := tx.AddOutbox(out("agents")); err != nil {
+		if err := tx.AddOutbox(Output("agents")); err != nil {
 			return err
 		}
 		if err := tx.ReplaceTimers(c.ID, timers); err != nil {
@@ -332,7 +332,7 @@ func testFullTurn(t *testing.T, start starter) {
 		return tx.Done(item)
 	})
 
-	mustView(t, s, func(tx bot.Tx) error {
+	MustView(t, s, func(tx bot.Tx) error {
 		gotS, err := tx.Session("telegram:42")
 		if err != nil {
 			return err
@@ -355,12 +355,12 @@ func testFullTurn(t *testing.T, start starter) {
 	if got, want := outboxTexts(t, s), []string{"receipt", "agents"}; !slices.Equal(got, want) {
 		t.Errorf("Outbox = %q, want %q", got, want)
 	}
-	if got := dueTimers(t, s, t0.Add(72*time.Hour), 0); !reflect.DeepEqual(got, timers) {
+	if got := dueTimers(t, s, T0.Add(72*time.Hour), 0); !reflect.DeepEqual(got, timers) {
 		t.Errorf("DueTimers = %+v, want %+v", got, timers)
 	}
 	// The same item again: gone, so a second turn on it fails whole.
 	err = s.Update(func(tx bot.Tx) error {
-		if err := tx.AddOutbox(out("twice")); err != nil {
+		if err := tx.AddOutbox(Output("twice")); err != nil {
 			return err
 		}
 		return tx.Done(item)
@@ -375,8 +375,8 @@ func testFullTurn(t *testing.T, start starter) {
 
 func testOutbox(t *testing.T, start starter) {
 	s, _, _ := start(t)
-	mustUpdate(t, s, func(tx bot.Tx) error { return tx.AddOutbox(out("a"), out("b")) })
-	mustUpdate(t, s, func(tx bot.Tx) error { return tx.AddOutbox(out("c")) })
+	MustUpdate(t, s, func(tx bot.Tx) error { return tx.AddOutbox(Output("a"), Output("b")) })
+	MustUpdate(t, s, func(tx bot.Tx) error { return tx.AddOutbox(Output("c")) })
 	if got, want := outboxTexts(t, s), []string{"a", "b", "c"}; !slices.Equal(got, want) {
 		t.Fatalf("Outbox = %q, want %q", got, want)
 	}
@@ -386,8 +386,8 @@ func testOutbox(t *testing.T, start starter) {
 	}
 	a, b := items[0], items[1]
 
-	later := t0.Add(time.Minute)
-	if err := s.Retry(b.Seq, t0, "429 too many requests"); err != nil {
+	later := T0.Add(time.Minute)
+	if err := s.Retry(b.Seq, T0, "429 too many requests"); err != nil {
 		t.Fatalf("Retry: %v", err)
 	}
 	if err := s.Retry(b.Seq, later, "502 bad gateway"); err != nil {
@@ -396,7 +396,7 @@ func testOutbox(t *testing.T, start starter) {
 	if err := s.MarkSent(a.Seq); err != nil {
 		t.Fatalf("MarkSent: %v", err)
 	}
-	mustUpdate(t, s, func(tx bot.Tx) error { return tx.AddOutbox(out("d")) })
+	MustUpdate(t, s, func(tx bot.Tx) error { return tx.AddOutbox(Output("d")) })
 
 	items, err = s.Outbox(0)
 	if err != nil {
@@ -435,10 +435,10 @@ func testTimers(t *testing.T, start starter) {
 	if _, ok, err := s.NextTimer(); err != nil || ok {
 		t.Fatalf("NextTimer on empty index = ok %v, err %v; want none", ok, err)
 	}
-	aRemind := dialog.Timer{Case: "A-1", Kind: dialog.TimerReminder, Deadline: "decision", At: t0.Add(1 * time.Hour)}
-	aDue := dialog.Timer{Case: "A-1", Kind: dialog.TimerDue, Deadline: "decision", At: t0.Add(3 * time.Hour)}
-	bDue := dialog.Timer{Case: "B-1", Kind: dialog.TimerDue, Deadline: "answer", At: t0.Add(2 * time.Hour)}
-	mustUpdate(t, s, func(tx bot.Tx) error {
+	aRemind := dialog.Timer{Case: "A-1", Kind: dialog.TimerReminder, Deadline: "decision", At: T0.Add(1 * time.Hour)}
+	aDue := dialog.Timer{Case: "A-1", Kind: dialog.TimerDue, Deadline: "decision", At: T0.Add(3 * time.Hour)}
+	bDue := dialog.Timer{Case: "B-1", Kind: dialog.TimerDue, Deadline: "answer", At: T0.Add(2 * time.Hour)}
+	MustUpdate(t, s, func(tx bot.Tx) error {
 		if err := tx.ReplaceTimers("A-1", []dialog.Timer{aDue, aRemind}); err != nil {
 			return err
 		}
@@ -451,11 +451,11 @@ func testTimers(t *testing.T, start starter) {
 		limit int
 		want  []dialog.Timer
 	}{
-		{"none due", t0, 0, nil},
-		{"exactly at", t0.Add(time.Hour), 0, []dialog.Timer{aRemind}},
-		{"two due", t0.Add(2 * time.Hour), 0, []dialog.Timer{aRemind, bDue}},
-		{"limit", t0.Add(5 * time.Hour), 2, []dialog.Timer{aRemind, bDue}},
-		{"all", t0.Add(5 * time.Hour), 0, []dialog.Timer{aRemind, bDue, aDue}},
+		{"none due", T0, 0, nil},
+		{"exactly at", T0.Add(time.Hour), 0, []dialog.Timer{aRemind}},
+		{"two due", T0.Add(2 * time.Hour), 0, []dialog.Timer{aRemind, bDue}},
+		{"limit", T0.Add(5 * time.Hour), 2, []dialog.Timer{aRemind, bDue}},
+		{"all", T0.Add(5 * time.Hour), 0, []dialog.Timer{aRemind, bDue, aDue}},
 	}
 	for _, tt := range due {
 		if got := dueTimers(t, s, tt.now, tt.limit); !reflect.DeepEqual(got, tt.want) {
@@ -468,19 +468,19 @@ func testTimers(t *testing.T, start starter) {
 
 	// Extending case A moves its due timer and drops the reminder; B
 	// keeps its timer.
-	aLater := dialog.Timer{Case: "A-1", Kind: dialog.TimerDue, Deadline: "decision", At: t0.Add(4 * time.Hour)}
-	mustUpdate(t, s, func(tx bot.Tx) error { return tx.ReplaceTimers("A-1", []dialog.Timer{aLater}) })
-	if got, want := dueTimers(t, s, t0.Add(10*time.Hour), 0), []dialog.Timer{bDue, aLater}; !reflect.DeepEqual(got, want) {
+	aLater := dialog.Timer{Case: "A-1", Kind: dialog.TimerDue, Deadline: "decision", At: T0.Add(4 * time.Hour)}
+	MustUpdate(t, s, func(tx bot.Tx) error { return tx.ReplaceTimers("A-1", []dialog.Timer{aLater}) })
+	if got, want := dueTimers(t, s, T0.Add(10*time.Hour), 0), []dialog.Timer{bDue, aLater}; !reflect.DeepEqual(got, want) {
 		t.Errorf("after ReplaceTimers: DueTimers = %+v, want %+v", got, want)
 	}
 
-	mustUpdate(t, s, func(tx bot.Tx) error { return tx.DeleteTimer(bDue) })
-	mustUpdate(t, s, func(tx bot.Tx) error { return tx.DeleteTimer(bDue) }) // twice is fine
-	if got, want := dueTimers(t, s, t0.Add(10*time.Hour), 0), []dialog.Timer{aLater}; !reflect.DeepEqual(got, want) {
+	MustUpdate(t, s, func(tx bot.Tx) error { return tx.DeleteTimer(bDue) })
+	MustUpdate(t, s, func(tx bot.Tx) error { return tx.DeleteTimer(bDue) }) // twice is fine
+	if got, want := dueTimers(t, s, T0.Add(10*time.Hour), 0), []dialog.Timer{aLater}; !reflect.DeepEqual(got, want) {
 		t.Errorf("after DeleteTimer: DueTimers = %+v, want %+v", got, want)
 	}
 
-	mustUpdate(t, s, func(tx bot.Tx) error { return tx.ReplaceTimers("A-1", nil) })
+	MustUpdate(t, s, func(tx bot.Tx) error { return tx.ReplaceTimers("A-1", nil) })
 	if _, ok, err := s.NextTimer(); err != nil || ok {
 		t.Errorf("NextTimer after clearing = ok %v, err %v; want none", ok, err)
 	}
@@ -491,7 +491,7 @@ func testTimers(t *testing.T, start starter) {
 		timer  dialog.Timer
 	}{
 		{"other case", "A-1", bDue},
-		{"slash in case", "A/1", dialog.Timer{Case: "A/1", Kind: dialog.TimerDue, At: t0}},
+		{"slash in case", "A/1", dialog.Timer{Case: "A/1", Kind: dialog.TimerDue, At: T0}},
 		{"before 1970", "A-1", dialog.Timer{Case: "A-1", Kind: dialog.TimerDue}},
 	}
 	for _, tt := range bad {
@@ -508,12 +508,12 @@ func testTimers(t *testing.T, start starter) {
 func testRegister(t *testing.T, start starter) {
 	s, _, _ := start(t)
 	ids := []string{"AXSE-2026-000002", "AXDK-2026-000001", "AXSE-2026-000001"}
-	mustUpdate(t, s, func(tx bot.Tx) error {
+	MustUpdate(t, s, func(tx bot.Tx) error {
 		for _, id := range ids {
-			if err := tx.PutComplaint(testComplaint(id, "text of "+id)); err != nil {
+			if err := tx.PutComplaint(Complaint(id, "text of "+id)); err != nil {
 				return err
 			}
-			if err := tx.PutSession("telegram:"+id, testSession("telegram", id)); err != nil {
+			if err := tx.PutSession("telegram:"+id, Session("telegram", id)); err != nil {
 				return err
 			}
 		}
@@ -579,16 +579,20 @@ func testConcurrentCaseNumbers(t *testing.T, start starter) {
 
 // Fixtures.
 
-func msg(key, text string) dialog.Input {
-	return dialog.Input{Key: key, Kind: dialog.InputMessage, Channel: "telegram", Chat: "42", Lang: "sv-SE", Text: text, At: t0}
+// Input is a consumer's message as the suite queues it.
+func Input(key, text string) dialog.Input {
+	return dialog.Input{Key: key, Kind: dialog.InputMessage, Channel: "telegram", Chat: "42", Lang: "sv-SE", Text: text, At: T0}
 }
 
-func out(text string) dialog.Output {
+// Output is a message to a consumer as the suite queues it.
+func Output(text string) dialog.Output {
 	return dialog.Output{To: dialog.ToConsumer, Channel: "telegram", Chat: "42", Key: "test." + text, Text: text,
 		Buttons: [][]dialog.Button{{{Label: "OK", Data: "ok"}}}}
 }
 
-func testSession(channel, chat string) dialog.Session {
+// Session is a conversation in the middle of its intake, with answers of
+// every kind.
+func Session(channel, chat string) dialog.Session {
 	return dialog.Session{
 		Channel:        channel,
 		Chat:           chat,
@@ -607,11 +611,13 @@ func testSession(channel, chat string) dialog.Session {
 			"what_wrong": {Value: "Dubbeldebitering", Display: "Dubbeldebitering"},
 		},
 		Back:      []dialog.Position{{State: dialog.StateIssuer}, {State: dialog.StateField, Field: "date"}},
-		UpdatedAt: t0,
+		UpdatedAt: T0,
 	}
 }
 
-func testComplaint(id, text string) dialog.Complaint {
+// Complaint is a filed case with every part set, its text the consumer's
+// words.
+func Complaint(id, text string) dialog.Complaint {
 	extended := policies.Date{Year: 2027, Month: time.January, Day: 29}
 	extendedEnds := time.Date(2027, 1, 29, 23, 0, 0, 0, time.UTC)
 	return dialog.Complaint{
@@ -622,7 +628,7 @@ func testComplaint(id, text string) dialog.Complaint {
 		Chat:           "42",
 		Lang:           "sv",
 		Status:         dialog.CaseExtended,
-		ReceivedAt:     t0,
+		ReceivedAt:     T0,
 		ReceivedDate:   policies.Date{Year: 2026, Month: time.November, Day: 26},
 		Contacted:      true,
 		FirstComplaint: policies.Date{Year: 2026, Month: time.October, Day: 30},
@@ -637,24 +643,26 @@ func testComplaint(id, text string) dialog.Complaint {
 		ClaimedBy:      "Anna",
 		HumanOwned:     true,
 		ExtendedReason: "waiting for the merchant",
-		Decision:       &dialog.Decision{Outcome: dialog.OutcomePartial, Text: "Half refunded", By: "Anna", At: t0.Add(time.Hour)},
+		Decision:       &dialog.Decision{Outcome: dialog.OutcomePartial, Text: "Half refunded", By: "Anna", At: T0.Add(time.Hour)},
 		History: []dialog.Event{
-			{At: t0, Kind: dialog.EventSubmitted},
-			{At: t0.Add(time.Minute), Kind: dialog.EventClaim, By: "Anna"},
+			{At: T0, Kind: dialog.EventSubmitted},
+			{At: T0.Add(time.Minute), Kind: dialog.EventClaim, By: "Anna"},
 		},
 	}
 }
 
 // Helpers.
 
-func mustUpdate(t testing.TB, s bot.Store, fn func(tx bot.Tx) error) {
+// MustUpdate runs fn in s.Update and fails the test on an error.
+func MustUpdate(t testing.TB, s bot.Store, fn func(tx bot.Tx) error) {
 	t.Helper()
 	if err := s.Update(fn); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
 }
 
-func mustView(t testing.TB, s bot.Store, fn func(tx bot.Tx) error) {
+// MustView runs fn in s.View and fails the test on an error.
+func MustView(t testing.TB, s bot.Store, fn func(tx bot.Tx) error) {
 	t.Helper()
 	if err := s.View(fn); err != nil {
 		t.Fatalf("View: %v", err)
@@ -675,7 +683,7 @@ func mustEnqueue(t testing.TB, s bot.Store, cursor *bot.Cursor, want int, inputs
 func mustCaseNumber(t testing.TB, s bot.Store, prefix string, year int) int {
 	t.Helper()
 	var n int
-	mustUpdate(t, s, func(tx bot.Tx) (err error) {
+	MustUpdate(t, s, func(tx bot.Tx) (err error) {
 		n, err = tx.NextCaseNumber(prefix, year)
 		return err
 	})

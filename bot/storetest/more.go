@@ -57,7 +57,7 @@ func runQueues(t *testing.T, start starter) {
 			return dialog.Output{To: dialog.ToConsumer, Channel: "telegram", Chat: chat, Key: "test", Text: text}
 		}
 		desk := dialog.Output{To: dialog.ToAgents, Issuer: "amex-se", Case: "A-1", Key: "test", Text: "desk 1"}
-		mustUpdate(t, s, func(tx bot.Tx) error {
+		MustUpdate(t, s, func(tx bot.Tx) error {
 			return tx.AddOutbox(to("1", "one a"), to("2", "two a"), desk, to("1", "one b"))
 		})
 		heads, err := s.OutboxHeads()
@@ -73,11 +73,11 @@ func runQueues(t *testing.T, start starter) {
 		if err != nil || !ok || head.Output.Text != "one a" {
 			t.Fatalf("QueueHead(chat 1) = %q, %v, %v; want one a", head.Output.Text, ok, err)
 		}
-		if err := s.Postpone(head.Seq, t0.Add(time.Minute), "429"); err != nil {
+		if err := s.Postpone(head.Seq, T0.Add(time.Minute), "429"); err != nil {
 			t.Fatal(err)
 		}
 		head, _, _ = s.QueueHead(to("1", "").Queue())
-		if head.Output.Text != "one a" || head.Attempts != 0 || !head.NotBefore.Equal(t0.Add(time.Minute)) || head.LastError != "429" {
+		if head.Output.Text != "one a" || head.Attempts != 0 || !head.NotBefore.Equal(T0.Add(time.Minute)) || head.LastError != "429" {
 			t.Errorf("postponed head = %+v; want one a, no attempt, held a minute", head)
 		}
 		if err := s.MarkSent(head.Seq); err != nil {
@@ -87,14 +87,14 @@ func runQueues(t *testing.T, start starter) {
 			t.Errorf("QueueHead after the head was sent = %q, %v; want one b", head.Output.Text, ok)
 		}
 		deskHead, _, _ := s.QueueHead(desk.Queue())
-		mustUpdate(t, s, func(tx bot.Tx) error { return tx.DropOutbox(deskHead.Seq) })
+		MustUpdate(t, s, func(tx bot.Tx) error { return tx.DropOutbox(deskHead.Seq) })
 		if _, ok, err := s.QueueHead(desk.Queue()); err != nil || ok {
 			t.Errorf("QueueHead of an emptied queue: ok %v, err %v; want none", ok, err)
 		}
 		if err := s.Update(func(tx bot.Tx) error { return tx.DropOutbox(deskHead.Seq) }); !errors.Is(err, bot.ErrNotFound) {
 			t.Errorf("DropOutbox twice: err = %v, want ErrNotFound", err)
 		}
-		if err := s.Postpone(deskHead.Seq, t0, "x"); !errors.Is(err, bot.ErrNotFound) {
+		if err := s.Postpone(deskHead.Seq, T0, "x"); !errors.Is(err, bot.ErrNotFound) {
 			t.Errorf("Postpone of a dropped entry: err = %v, want ErrNotFound", err)
 		}
 		if s.Full() {
@@ -108,28 +108,28 @@ func runQueues(t *testing.T, start starter) {
 func runFailed(t *testing.T, start starter) {
 	t.Run("Fail", func(t *testing.T) {
 		s, clock, _ := start(t)
-		mustEnqueue(t, s, nil, 2, msg("tg:1", "boom"), msg("tg:2", "fine"))
+		mustEnqueue(t, s, nil, 2, Input("tg:1", "boom"), Input("tg:2", "fine"))
 		item := pendingByText(t, s, "boom")
 		clock.Advance(time.Second)
-		mustUpdate(t, s, func(tx bot.Tx) error { return tx.Fail(item, "dialog: exploded") })
+		MustUpdate(t, s, func(tx bot.Tx) error { return tx.Fail(item, "dialog: exploded") })
 		if got := pendingTexts(t, s, 0); !slices.Equal(got, []string{"fine"}) {
 			t.Errorf("Pending after Fail = %q, want [fine]", got)
 		}
 		var failed []bot.Failed
-		mustView(t, s, func(tx bot.Tx) error {
+		MustView(t, s, func(tx bot.Tx) error {
 			return tx.FailedInputs(func(f bot.Failed) error { failed = append(failed, f); return nil })
 		})
 		if len(failed) != 1 || failed[0].Seq != item.Seq || failed[0].Input.Text != "boom" ||
-			failed[0].Error != "dialog: exploded" || !failed[0].At.Equal(t0.Add(time.Second)) {
+			failed[0].Error != "dialog: exploded" || !failed[0].At.Equal(T0.Add(time.Second)) {
 			t.Fatalf("FailedInputs = %+v; want the boom input with its reason and time", failed)
 		}
-		mustEnqueue(t, s, nil, 0, msg("tg:1", "boom again")) // handled, so a redelivery is skipped
+		mustEnqueue(t, s, nil, 0, Input("tg:1", "boom again")) // handled, so a redelivery is skipped
 		if err := s.Update(func(tx bot.Tx) error { return tx.Fail(item, "again") }); !errors.Is(err, bot.ErrNotFound) {
 			t.Errorf("Fail of an item no longer pending: err = %v, want ErrNotFound", err)
 		}
-		mustUpdate(t, s, func(tx bot.Tx) error { return tx.DeleteFailed(item.Seq) })
+		MustUpdate(t, s, func(tx bot.Tx) error { return tx.DeleteFailed(item.Seq) })
 		n := 0
-		mustView(t, s, func(tx bot.Tx) error {
+		MustView(t, s, func(tx bot.Tx) error {
 			return tx.FailedInputs(func(bot.Failed) error { n++; return nil })
 		})
 		if n != 0 {
