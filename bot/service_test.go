@@ -364,8 +364,8 @@ func TestPurgeSkipsAReopenedCase(t *testing.T) {
 	f := newFixture(t)
 	f.file(t, "amex-dk")
 	caseID := f.session(t).Case
-	agent := func(action string) {
-		f.input(t, dialog.Input{Kind: dialog.InputAgent, Case: caseID, Agent: &dialog.AgentAction{Action: dialog.Action(action), Agent: "Eva"}})
+	agent := func(action dialog.Action) {
+		f.input(t, dialog.Input{Kind: dialog.InputAgent, Case: caseID, Agent: &dialog.AgentAction{Action: action, Agent: "Eva"}})
 	}
 	agent(dialog.ActionClose)
 	tm, _, _ := f.svc.Store.NextTimer()

@@ -14,11 +14,11 @@ type CaseStatus string
 // Case states. A complaint moves through them after it is filed.
 const (
 	CaseSubmitted    CaseStatus = "submitted"
-	CaseAcknowledged            = "acknowledged"
-	CaseInProgress              = "in_progress" // claimed by an agent
-	CaseExtended                = "extended"    // holding reply sent; the later date binds
-	CaseDecided                 = "decided"
-	CaseClosed                  = "closed"
+	CaseAcknowledged CaseStatus = "acknowledged"
+	CaseInProgress   CaseStatus = "in_progress" // claimed by an agent
+	CaseExtended     CaseStatus = "extended"    // holding reply sent; the later date binds
+	CaseDecided      CaseStatus = "decided"
+	CaseClosed       CaseStatus = "closed"
 )
 
 // Open reports whether the issuer has still to decide a case in status s.
@@ -44,7 +44,7 @@ type Complaint struct {
 	ReceivedDate   policies.Date `json:"received_date"`
 	Contacted      bool          `json:"contacted"`
 	FirstComplaint policies.Date `json:"first_complaint"`
-	PriorAnswer    string        `json:"prior_answer,omitempty"`
+	PriorAnswer    Prior         `json:"prior_answer,omitempty"`
 	Answers        []FiledAnswer `json:"answers"`
 	// Product and Cause are the register's categories: the choice ids of
 	// the policy's fields marked register: product and register: cause.

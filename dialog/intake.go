@@ -350,16 +350,16 @@ func (t *turn) answerFirstComplaint() error {
 
 func (t *turn) answerPriorAnswer() error {
 	prior, ok := strings.CutPrefix(t.in.Data, prefixPrior)
-	if !ok || !validPrior[prior] {
+	if !ok || !validPrior[Prior(prior)] {
 		t.reprompt(&invalid{key: "validate.choice"})
 		return nil
 	}
-	t.s.PriorAnswer = prior
+	t.s.PriorAnswer = Prior(prior)
 	t.s.Field = t.firstField()
 	return t.fire(evPriorAnswer)
 }
 
-var validPrior = map[string]bool{PriorNone: true, PriorRejected: true, PriorPartial: true, PriorOther: true}
+var validPrior = map[Prior]bool{PriorNone: true, PriorRejected: true, PriorPartial: true, PriorOther: true}
 
 // yesNoInput reads a yes/no button or a typed yes or no.
 func (t *turn) yesNoInput() string {

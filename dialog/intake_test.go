@@ -34,7 +34,7 @@ func TestIntakeAmexSESwedish(t *testing.T) {
 	h.want(StateFirstComplaint, "intake.first_complaint")
 	h.say("2026-11-02")
 	h.want(StatePriorAnswer, "intake.prior_answer")
-	h.press(prefixPrior + PriorRejected)
+	h.press(prefixPrior + string(PriorRejected))
 	h.want(StateField, "intake.question")
 	h.answerAllFields()
 
@@ -110,7 +110,7 @@ func TestIntakeBillenderEnglishFollowUpQuestion(t *testing.T) {
 	h.press(dataYes)
 	h.press(dataToday)
 	h.want(StatePriorAnswer, "")
-	h.press(prefixPrior + PriorNone)
+	h.press(prefixPrior + string(PriorNone))
 	// Answer until the yes/no about compensation, say yes, and the follow-up
 	// questions must come.
 	asked := map[string]bool{}
@@ -282,7 +282,7 @@ func (h *harness) advanceWell() {
 	case StateFirstComplaint:
 		h.say("2026-11-02")
 	case StatePriorAnswer:
-		h.press(prefixPrior + PriorOther)
+		h.press(prefixPrior + string(PriorOther))
 	case StateField:
 		f, _ := h.policy().Field(h.s.Field)
 		h.answer(goodAnswer(f))
@@ -303,7 +303,7 @@ func TestFieldValidationMessages(t *testing.T) {
 		t.Errorf("future first-complaint date: %s", keys(h.out))
 	}
 	h.say("2/11/2026")
-	h.press(prefixPrior + PriorNone)
+	h.press(prefixPrior + string(PriorNone))
 	for h.s.State == StateField {
 		f, _ := h.policy().Field(h.s.Field)
 		var badText, wantKey string

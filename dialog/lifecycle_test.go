@@ -16,7 +16,7 @@ func filed(t *testing.T, issuer, lang string) *harness {
 	h.press(dataContinue)
 	h.press(dataYes)
 	h.say("2026-11-02")
-	h.press(prefixPrior + PriorRejected)
+	h.press(prefixPrior + string(PriorRejected))
 	h.answerAllFields()
 	h.press(dataSubmit)
 	h.want(StateSubmitted, "case.filed")

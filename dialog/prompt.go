@@ -35,10 +35,10 @@ func (t *turn) askFirstComplaint() {
 
 func (t *turn) askPriorAnswer() {
 	t.sayKey("intake.prior_answer", map[string]any{"Issuer": t.issuerName()},
-		[]Button{t.button("prior.none", prefixPrior+PriorNone)},
-		[]Button{t.button("prior.rejected", prefixPrior+PriorRejected)},
-		[]Button{t.button("prior.partial", prefixPrior+PriorPartial)},
-		[]Button{t.button("prior.other", prefixPrior+PriorOther)})
+		[]Button{t.button("prior.none", prefixPrior+string(PriorNone))},
+		[]Button{t.button("prior.rejected", prefixPrior+string(PriorRejected))},
+		[]Button{t.button("prior.partial", prefixPrior+string(PriorPartial))},
+		[]Button{t.button("prior.other", prefixPrior+string(PriorOther))})
 }
 
 func (t *turn) askCancelled() { t.sayKey("intake.cancelled", nil) }

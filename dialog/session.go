@@ -12,26 +12,29 @@ type State string
 // Intake states. A conversation moves through them once per complaint.
 const (
 	StateNew            State = "new"             // never spoken to, or after /new
-	StatePrivacy              = "privacy"         // greeting and privacy notice shown
-	StateIssuer               = "issuer"          // choosing the issuer
-	StateContacted            = "contacted"       // asked: contacted customer service?
-	StateFirstStep            = "first_step"      // shown the first step; file anyway?
-	StateFirstComplaint       = "first_complaint" // asked: when did you first complain?
-	StatePriorAnswer          = "prior_answer"    // asked: what answer did you get?
-	StateField                = "field"           // asking the policy's fields
-	StateReview               = "review"          // all answers shown for checking
-	StateEditing              = "editing"         // changing one answer from the review
-	StateSubmitted            = "submitted"       // filed: the session follows its case
-	StateCancelled            = "cancelled"       // the draft was dropped
-	StateParked               = "parked"          // the consumer will contact customer service first
+	StatePrivacy        State = "privacy"         // greeting and privacy notice shown
+	StateIssuer         State = "issuer"          // choosing the issuer
+	StateContacted      State = "contacted"       // asked: contacted customer service?
+	StateFirstStep      State = "first_step"      // shown the first step; file anyway?
+	StateFirstComplaint State = "first_complaint" // asked: when did you first complain?
+	StatePriorAnswer    State = "prior_answer"    // asked: what answer did you get?
+	StateField          State = "field"           // asking the policy's fields
+	StateReview         State = "review"          // all answers shown for checking
+	StateEditing        State = "editing"         // changing one answer from the review
+	StateSubmitted      State = "submitted"       // filed: the session follows its case
+	StateCancelled      State = "cancelled"       // the draft was dropped
+	StateParked         State = "parked"          // the consumer will contact customer service first
 )
+
+// Prior is the answer the consumer had from the issuer before filing.
+type Prior string
 
 // Prior answers the consumer may have had from the issuer.
 const (
-	PriorNone     = "none"     // no answer yet
-	PriorRejected = "rejected" // said no
-	PriorPartial  = "partial"  // partly yes
-	PriorOther    = "other"    // answered, but the consumer is not satisfied
+	PriorNone     Prior = "none"     // no answer yet
+	PriorRejected Prior = "rejected" // said no
+	PriorPartial  Prior = "partial"  // partly yes
+	PriorOther    Prior = "other"    // answered, but the consumer is not satisfied
 )
 
 // Session is one consumer conversation: where the intake stands and the
@@ -54,7 +57,7 @@ type Session struct {
 	// Contacted: the consumer has already been in touch with the issuer.
 	Contacted      bool              `json:"contacted,omitempty"`
 	FirstComplaint policies.Date     `json:"first_complaint,omitzero"`
-	PriorAnswer    string            `json:"prior_answer,omitempty"`
+	PriorAnswer    Prior             `json:"prior_answer,omitempty"`
 	Answers        map[string]Answer `json:"answers,omitempty"`
 	// Sources maps the platform id of a message to the field it answered,
 	// so an edited message updates that answer.

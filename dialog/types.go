@@ -80,12 +80,12 @@ type Action string
 // Agent actions on a case.
 const (
 	ActionReply  Action = "reply"  // text for the consumer
-	ActionNote          = "note"   // internal; never reaches the consumer
-	ActionClaim         = "claim"  // the agent takes the case
-	ActionExtend        = "extend" // holding reply with a reason
-	ActionDecide        = "decide" // a decision with its text
-	ActionClose         = "close"
-	ActionReopen        = "reopen"
+	ActionNote   Action = "note"   // internal; never reaches the consumer
+	ActionClaim  Action = "claim"  // the agent takes the case
+	ActionExtend Action = "extend" // holding reply with a reason
+	ActionDecide Action = "decide" // a decision with its text
+	ActionClose  Action = "close"
+	ActionReopen Action = "reopen"
 )
 
 // Outcome is the issuer's decision on a complaint.
@@ -94,8 +94,8 @@ type Outcome string
 // Outcomes of a decision.
 const (
 	OutcomeUpheld   Outcome = "upheld"
-	OutcomePartial          = "partial"
-	OutcomeRejected         = "rejected"
+	OutcomePartial  Outcome = "partial"
+	OutcomeRejected Outcome = "rejected"
 )
 
 // AgentAction is what an agent did on a case.
@@ -112,9 +112,9 @@ type TimerKind string
 // Timer kinds.
 const (
 	TimerReminder TimerKind = "reminder" // a deadline is near: remind the agents
-	TimerDue                = "due"      // a deadline has passed
-	TimerPurge              = "purge"    // the retention of a closed case's personal data has ended
-	TimerRefresh            = "refresh"  // a new day: the desk's view of the days left is redrawn
+	TimerDue      TimerKind = "due"      // a deadline has passed
+	TimerPurge    TimerKind = "purge"    // the retention of a closed case's personal data has ended
+	TimerRefresh  TimerKind = "refresh"  // a new day: the desk's view of the days left is redrawn
 )
 
 // Timer is a deadline event scheduled for a case.
